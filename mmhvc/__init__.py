@@ -34,4 +34,8 @@ def _check_versions() -> None:
 
 _check_versions()
 
+from .utils.checkpoint import register_checkpoint_safe_globals  # noqa: E402
+
+register_checkpoint_safe_globals()
+
 __all__ = ['__version__', 'version_info']

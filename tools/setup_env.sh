@@ -26,7 +26,13 @@ if [ -z "${VIRTUAL_ENV:-}" ]; then
     source "$MMHVC_ROOT/.venv/bin/activate"
 fi
 PY=python
-PIP="$PY -m pip --disable-pip-version-check"
+# pip, without the notices about absent local index folders.
+pip_quiet() {
+    python -m pip --disable-pip-version-check "$@" 2>&1 | \
+        { grep -v "^WARNING: Location '" || true; }
+    return "${PIPESTATUS[0]}"
+}
+PIP=pip_quiet
 
 has() { $PY -c "$1" >/dev/null 2>&1; }
 

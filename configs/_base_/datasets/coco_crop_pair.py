@@ -1,0 +1,26 @@
+# COCO train2017 images, two random resized crops of each (no flip, no
+# colour jitter), as the paper trains.
+dataset_type = 'StaticImageDataset'
+data_root = 'data/coco'
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='RandomResizedCropPair',
+        size=256,
+        scale=(0., 1.),
+        ratio=(3. / 4., 4. / 3.)),
+    dict(type='PackCropPairInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=128,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(img_path='train2017'),
+        pipeline=train_pipeline))

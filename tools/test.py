@@ -1,0 +1,88 @@
+"""Evaluate a checkpoint by label propagation with MMEngine's test loop.
+
+Examples::
+
+    python tools/test.py configs/propagation/davis2017_val_r18.py CKPT
+    python tools/test.py CONFIG CKPT --show-dir overlays
+    bash tools/dist_test.sh CONFIG CKPT 2
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from mmhvc.registry import RUNNERS
+from mmhvc.utils import register_all_modules, setup_cpu_distributed
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Evaluate a checkpoint by label propagation')
+    parser.add_argument('config', help='propagation config file path')
+    parser.add_argument(
+        'checkpoint',
+        help='an mmhvc training checkpoint or a backbone-only file')
+    parser.add_argument(
+        '--work-dir',
+        help='the dir for logs, metrics and masks; each run writes into its '
+        'own timestamped sub-folder')
+    parser.add_argument(
+        '--show-dir',
+        help='write mask overlays (and one video per sequence) to this dir '
+        'inside the run folder')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config (key=value)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    register_all_modules(init_default_scope=False)
+
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    cfg.load_from = args.checkpoint
+
+    if args.show_dir is not None:
+        hooks = cfg.setdefault('default_hooks', {})
+        visualization = hooks.get('visualization') or dict(
+            type='VOSVisualizationHook')
+        visualization['draw'] = True
+        visualization['out_dir'] = args.show_dir
+        hooks['visualization'] = visualization
+
+    setup_cpu_distributed(cfg)
+
+    if 'runner_type' in cfg:
+        runner = RUNNERS.build(cfg)
+    else:
+        runner = Runner.from_cfg(cfg)
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
