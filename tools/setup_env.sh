@@ -73,9 +73,10 @@ if ! has "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'"; th
     $PIP install -q "$wheel"
 fi
 
-if ! has "import mmseg"; then
+# mmseg.models imports ftfy and regex, which mmsegmentation does not declare.
+if ! has "import mmseg.models"; then
     log "installing mmsegmentation"
-    $PIP install -q "mmsegmentation==1.2.2"
+    $PIP install -q "mmsegmentation==1.2.2" ftfy regex
 fi
 
 if ! has "import mmhvc"; then

@@ -164,10 +164,10 @@ def frame_f_measure(gt: np.ndarray,
     return float(2 * precision * recall / (precision + recall))
 
 
-def boundary_measure(gt: np.ndarray,
-                     pred: np.ndarray,
-                     bound_th: float = DEFAULT_BOUND_TH
-                     ) -> Union[float, np.ndarray]:
+def boundary_measure(
+        gt: np.ndarray,
+        pred: np.ndarray,
+        bound_th: float = DEFAULT_BOUND_TH) -> Union[float, np.ndarray]:
     """Boundary F-measure (contour accuracy F) of binary masks.
 
     Args:

@@ -1,0 +1,3 @@
+from .hvc import HVC
+
+__all__ = ['HVC']

@@ -1,0 +1,3 @@
+from .hvc_resnet import HVCResNet
+
+__all__ = ['HVCResNet']

@@ -1,0 +1,3 @@
+from .hvc_data_preprocessor import HVCDataPreprocessor
+
+__all__ = ['HVCDataPreprocessor']

@@ -1,0 +1,3 @@
+from .projection import HVCProjector
+
+__all__ = ['HVCProjector']

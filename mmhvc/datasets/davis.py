@@ -1,0 +1,144 @@
+from functools import partial
+from typing import List, Optional, Union
+
+from mmengine import fileio
+from mmengine.dataset import BaseDataset
+
+from mmhvc.registry import DATASETS
+from .vos_utils import list_stems
+
+
+@DATASETS.register_module()
+class DAVISDataset(BaseDataset):
+    """DAVIS 2016 / 2017 semi-supervised video object segmentation.
+
+    One item per sequence. The official layout under ``data_root``::
+
+        JPEGImages/<resolution>/<seq>/00000.jpg ...
+        Annotations/<resolution>/<seq>/00000.png ...   (indexed PNGs)
+        ImageSets/<year>/<split>.txt                   (one sequence a line)
+
+    ``resolution`` is ``'480p'`` or ``'Full-Resolution'``. The ImageSets of
+    both years index the same Annotations folder of the DAVIS 2017 release,
+    where every sequence is annotated with one id per object. For 2016
+    (single-object) evaluation the transforms merge all object ids into 1,
+    keeping void (255).
+
+    The first frame's annotation is the given mask. When every frame has an
+    annotation (train, val) the items also carry ground truth; the test-dev
+    and test-challenge releases only hold first-frame annotations, so their
+    items have none. Frames and masks are read later, by
+    ``LoadVideoFrames`` and ``LoadVideoAnnotations``.
+
+    Each item holds ``seq_name``, ``frame_names`` (T stems), ``frame_paths``,
+    ``given_frames`` (``[0]``), ``given_ann_paths`` (one path),
+    ``gt_ann_paths`` (T paths, or None), ``single_object``, ``year``,
+    ``split`` and ``resolution``.
+
+    Args:
+        data_root: DAVIS root folder.
+        year: ``'2017'`` (multi-object) or ``'2016'`` (single-object).
+        split: Name of the split file in ``ImageSets/<year>``, e.g.
+            ``'train'``, ``'val'``, ``'test-dev'``, ``'test-challenge'``.
+        resolution: Sub-folder of JPEGImages and Annotations.
+        single_object: Merge all objects into id 1. Defaults to
+            ``year == '2016'``.
+        ann_file: Split file, relative to ``data_root`` unless absolute.
+            Defaults to ``ImageSets/<year>/<split>.txt``.
+        img_suffix: File ending of the frames.
+        backend_args: Arguments of the MMEngine file backend.
+        **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`
+            (``pipeline``, ``test_mode``, ``indices``, ...).
+    """
+
+    METAINFO = dict(dataset_name='DAVIS')
+
+    def __init__(self,
+                 data_root: str,
+                 year: Union[str, int] = '2017',
+                 split: str = 'val',
+                 resolution: str = '480p',
+                 single_object: Optional[bool] = None,
+                 ann_file: str = '',
+                 img_suffix: str = '.jpg',
+                 backend_args: Optional[dict] = None,
+                 **kwargs) -> None:
+        self.year = str(year)
+        if self.year not in ('2016', '2017'):
+            raise ValueError(f'DAVIS year must be "2016" or "2017", got {year}')
+        self.split = split
+        self.resolution = resolution
+        self.single_object = (self.year == '2016'
+                              if single_object is None else single_object)
+        self.img_suffix = img_suffix
+        self.backend_args = backend_args
+        if not data_root or not fileio.isdir(
+                data_root, backend_args=backend_args):
+            raise FileNotFoundError(
+                f'DAVIS data_root not found: "{data_root}". It must hold '
+                'JPEGImages/, Annotations/ and ImageSets/ '
+                '(see docs/dataset_prepare.md).')
+        super().__init__(
+            ann_file=ann_file or f'ImageSets/{self.year}/{split}.txt',
+            data_root=data_root,
+            data_prefix=dict(
+                img_path=f'JPEGImages/{resolution}',
+                ann_path=f'Annotations/{resolution}'),
+            **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        """Read the split file and list every sequence's frames and masks."""
+        if not fileio.exists(self.ann_file, backend_args=self.backend_args):
+            raise FileNotFoundError(
+                f'DAVIS split file not found: {self.ann_file} (year '
+                f'{self.year}, split "{self.split}")')
+        text = fileio.get_text(self.ann_file, backend_args=self.backend_args)
+        names = [line.strip() for line in text.splitlines() if line.strip()]
+        if not names:
+            raise ValueError(f'DAVIS split file {self.ann_file} lists no '
+                             'sequence')
+        return [self._load_sequence(name) for name in names]
+
+    def _load_sequence(self, name: str) -> dict:
+        """List one sequence's frames and annotations."""
+        join = partial(fileio.join_path, backend_args=self.backend_args)
+        frame_dir = join(self.data_prefix['img_path'], name)
+        ann_dir = join(self.data_prefix['ann_path'], name)
+        stems = list_stems(frame_dir, self.img_suffix, self.backend_args)
+        if not stems:
+            raise FileNotFoundError(
+                f'Sequence "{name}" listed in {self.ann_file} has no '
+                f'"*{self.img_suffix}" frames in {frame_dir}')
+        ann_stems = list_stems(ann_dir, '.png', self.backend_args)
+        ann_paths = [join(ann_dir, stem + '.png') for stem in stems]
+        if stems[0] not in ann_stems:
+            raise FileNotFoundError(
+                f'First-frame annotation of sequence "{name}" not found: '
+                f'{ann_paths[0]}')
+        orphans = sorted(set(ann_stems) - set(stems))
+        if orphans:
+            raise ValueError(
+                f'Annotation {join(ann_dir, orphans[0] + ".png")} has no '
+                f'matching frame in {frame_dir}')
+        if len(ann_stems) == len(stems):
+            gt_ann_paths = ann_paths
+        elif len(ann_stems) == 1:
+            gt_ann_paths = None
+        else:
+            missing = next(path for stem, path in zip(stems, ann_paths)
+                           if stem not in ann_stems)
+            raise FileNotFoundError(
+                f'Sequence "{name}" has annotations for {len(ann_stems)} of '
+                f'{len(stems)} frames; expected either the first frame only '
+                f'or every frame. Missing: {missing}')
+        return dict(
+            seq_name=name,
+            frame_names=stems,
+            frame_paths=[join(frame_dir, s + self.img_suffix) for s in stems],
+            given_frames=[0],
+            given_ann_paths=[ann_paths[0]],
+            gt_ann_paths=gt_ann_paths,
+            single_object=self.single_object,
+            year=self.year,
+            split=self.split,
+            resolution=self.resolution)

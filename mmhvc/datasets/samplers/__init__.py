@@ -1,0 +1,3 @@
+from .video_frame_sampler import VideoFrameSampler
+
+__all__ = ['VideoFrameSampler']

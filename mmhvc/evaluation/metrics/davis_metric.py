@@ -1,0 +1,205 @@
+"""DAVIS semi-supervised video object segmentation metric (J&F)."""
+import csv
+import io
+import os.path as osp
+from collections import OrderedDict
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger, print_log
+from terminaltables import AsciiTable
+
+from mmhvc.datasets.palette import atomic_write_bytes
+from mmhvc.registry import METRICS
+from ..functional import db_statistics, evaluate_semisupervised
+from ..functional.davis_measures import DEFAULT_BOUND_TH, VOID_LABEL
+from .utils import get_label_maps, get_meta, sample_to_dict, save_label_maps
+
+GLOBAL_COLUMNS = ('J&F-Mean', 'J-Mean', 'J-Recall', 'J-Decay', 'F-Mean',
+                  'F-Recall', 'F-Decay')
+SEQUENCE_COLUMNS = ('Sequence', 'J-Mean', 'F-Mean')
+
+
+@METRICS.register_module()
+class DAVISMetric(BaseMetric):
+    """J&F of the DAVIS semi-supervised benchmark.
+
+    Follows the official ``davis2017-evaluation`` protocol: the objects of a
+    sequence are the ids 1 .. N, N the largest id in the first annotated
+    frame; the first and the last frame are excluded; void pixels (255) count
+    as background; an object absent from the prediction is scored against an
+    empty mask, and an id above N in the prediction is an error. Each object
+    gets the mean, recall and decay of its per-frame J (region IoU) and F
+    (boundary F-measure); the reported numbers are means over all objects of
+    all sequences, in [0, 1], and ``J&F-Mean`` is the average of ``J-Mean``
+    and ``F-Mean``.
+
+    Each sample is one whole sequence with ``pred_masks`` and ``gt_masks``
+    ``(T, H, W)`` label maps (object ids, 0 background, 255 void in the
+    annotation) and the metainfo ``seq_name``, ``frame_names``, ``palette``
+    and, optionally, ``split``. Only the per-object statistics are kept
+    between ``process`` and ``compute_metrics``.
+
+    With ``output_dir`` set, ``compute_metrics`` writes
+    ``global_results-<split>.csv`` and ``per-sequence_results-<split>.csv``
+    in the official layout (values with three decimals, one row per object
+    named ``<seq>_<id>``).
+
+    Args:
+        bound_th (float): Boundary tolerance: a fraction of the image
+            diagonal when < 1, whole pixels otherwise. Defaults to 0.008.
+        split (str, optional): Split name used in the CSV file names. When
+            None, the ``split`` metainfo of the samples is used, and the
+            names carry no split when the samples have none.
+        output_dir (str, optional): Where the CSV files and, with
+            ``save_masks`` or ``format_only``, the predicted masks
+            (``<output_dir>/<seq>/<frame>.png``, indexed PNGs with the
+            dataset's palette) are written. When None at test time (and
+            not filled in by ``ResultDirHook``), no CSV file is written.
+            Defaults to None.
+        format_only (bool): Only write the predicted masks (for a test
+            server); no ground truth is needed and no metric is returned.
+            Needs ``output_dir`` by the time samples arrive.
+            Defaults to False.
+        save_masks (bool): Also write the predicted masks when evaluating.
+            Needs ``output_dir`` like ``format_only``. Defaults to False.
+        collect_device (str): Device used to gather results across ranks,
+            ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
+        prefix (str, optional): Prefix of the metric names. Defaults to None.
+    """
+
+    def __init__(self,
+                 bound_th: float = DEFAULT_BOUND_TH,
+                 split: Optional[str] = None,
+                 output_dir: Optional[str] = None,
+                 format_only: bool = False,
+                 save_masks: bool = False,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.bound_th = bound_th
+        self.split = split
+        self.output_dir = output_dir
+        self.format_only = format_only
+        self.save_masks = save_masks or format_only
+
+    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
+        """Score each sequence of the batch and keep its statistics.
+
+        Args:
+            data_batch (Any): The batch from the dataloader (unused).
+            data_samples (Sequence[BaseDataElement | dict]): Model outputs,
+                one per sequence, see the class description.
+        """
+        for data_sample in data_samples:
+            sample = sample_to_dict(data_sample)
+            seq_name = get_meta(sample, 'seq_name')
+            pred = get_label_maps(sample, 'pred_masks')
+            if self.save_masks:
+                if not self.output_dir:
+                    raise ValueError(
+                        'DAVISMetric: format_only and save_masks need an '
+                        'output_dir (set it in the config, or let '
+                        'ResultDirHook set it)')
+                save_label_maps(
+                    osp.join(self.output_dir, seq_name), pred,
+                    get_meta(sample, 'frame_names'), range(pred.shape[0]),
+                    sample.get('palette'))
+            result = dict(
+                seq_name=seq_name, split=sample.get('split'), objects=[])
+            if not self.format_only:
+                result['objects'] = self._score_sequence(sample, pred)
+            self.results.append(result)
+
+    def _score_sequence(self, sample: dict,
+                        pred: np.ndarray) -> List[Dict[str, Any]]:
+        """Per-object statistics ``(mean, recall, decay)`` of J and F."""
+        seq_name = sample['seq_name']
+        if sample.get('gt_masks') is None:
+            raise KeyError(
+                f'sequence {seq_name!r} has no gt_masks: DAVISMetric needs '
+                'the annotation of every frame (use format_only=True for a '
+                'split without ground truth)')
+        gt = get_label_maps(sample, 'gt_masks')
+        first = gt[0][gt[0] != VOID_LABEL]
+        num_objects = int(first.max()) if first.size else 0
+        if num_objects == 0:
+            raise ValueError(f'sequence {seq_name!r}: the first annotated '
+                             'frame holds no object')
+        try:
+            jaccard, f_score = evaluate_semisupervised(gt, pred, num_objects,
+                                                       self.bound_th)
+        except ValueError as e:
+            raise ValueError(f'sequence {seq_name!r}: {e}') from e
+        return [
+            dict(
+                name=f'{seq_name}_{obj_id}',
+                J=db_statistics(jaccard[obj_id - 1]),
+                F=db_statistics(f_score[obj_id - 1]))
+            for obj_id in range(1, num_objects + 1)
+        ]
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        """Average the per-object statistics over all objects.
+
+        Args:
+            results (list): The gathered ``process`` results, one per
+                sequence.
+
+        Returns:
+            dict[str, float]: ``J&F-Mean``, ``J-Mean``, ``J-Recall``,
+            ``J-Decay``, ``F-Mean``, ``F-Recall``, ``F-Decay`` in [0, 1]
+            (decays may be negative); empty with ``format_only``.
+        """
+        logger: MMLogger = MMLogger.get_current_instance()
+        if self.format_only:
+            print_log(
+                f'{len(results)} sequences of predicted masks written to '
+                f'{self.output_dir}', logger)
+            return OrderedDict()
+
+        objects = [obj for result in results for obj in result['objects']]
+        if not objects:
+            raise ValueError('DAVISMetric: no sequence was evaluated')
+        j_stats = np.array([obj['J'] for obj in objects])
+        f_stats = np.array([obj['F'] for obj in objects])
+        j_mean, j_recall, j_decay = j_stats.mean(axis=0)
+        f_mean, f_recall, f_decay = f_stats.mean(axis=0)
+        values = ((j_mean + f_mean) / 2, j_mean, j_recall, j_decay, f_mean,
+                  f_recall, f_decay)
+        metrics = OrderedDict((name, float(value))
+                              for name, value in zip(GLOBAL_COLUMNS, values))
+
+        split = self._resolve_split(results)
+        global_rows = [list(GLOBAL_COLUMNS), [f'{v:.3f}' for v in values]]
+        sequence_rows = [list(SEQUENCE_COLUMNS)] + [[
+            obj['name'], f'{obj["J"][0]:.3f}', f'{obj["F"][0]:.3f}'
+        ] for obj in objects]
+        suffix = f' for {split}' if split else ''
+        for title, rows in ((f'Global results{suffix}:', global_rows),
+                            (f'Per-sequence results{suffix}:', sequence_rows)):
+            print_log(f'{title}\n{AsciiTable(rows).table}', logger)
+        if self.output_dir:
+            self._write_csv(global_rows, sequence_rows, split, logger)
+        return metrics
+
+    def _resolve_split(self, results: list) -> Optional[str]:
+        """The split named in the config, else the one in the metainfo."""
+        if self.split:
+            return self.split
+        splits = sorted({r['split'] for r in results if r['split']})
+        return '+'.join(splits) if splits else None
+
+    def _write_csv(self, global_rows: List[List[str]],
+                   sequence_rows: List[List[str]], split: Optional[str],
+                   logger: MMLogger) -> None:
+        """Write the official global and per-sequence CSV files."""
+        suffix = f'-{split}' if split else ''
+        for stem, rows in (('global_results', global_rows),
+                           ('per-sequence_results', sequence_rows)):
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator='\n').writerows(rows)
+            path = osp.join(self.output_dir, f'{stem}{suffix}.csv')
+            atomic_write_bytes(path, buffer.getvalue().encode())
+            print_log(f'DAVIS results saved to {path}', logger)

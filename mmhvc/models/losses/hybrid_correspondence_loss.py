@@ -1,0 +1,290 @@
+"""HVC's hybrid (static + dynamic) correspondence loss.
+
+Coordinates: each view's crop box is ``(x1, y1, x2, y2)`` in normalised
+original-image coordinates (``x / (W_img - 1)``, ``y / (H_img - 1)``). A
+feature map of size (H, W) splits its box into H x W bins; bin (r, c) of a
+view has its centre at ``x1 + (c + 0.5) * (x2 - x1) / W``,
+``y1 + (r + 0.5) * (y2 - y1) / H``. Positions are flattened row-major,
+``i = r * W + c``.
+
+Positive pairs: position i of view 1 and j of view 2 are positive when the
+distance between their bin centres, divided by the larger of the two views'
+bin diagonals, is below ``pos_radius``.
+
+The pair sums ``sum_ij M_ij <x_i, y_j>`` over the positive mask M are
+computed a few feature rows at a time, and the backward pass recomputes the
+mask chunks from the boxes instead of storing it, so neither the (N, L, L)
+mask nor the (N, L, L) similarity matrices (L = H * W) are ever held in
+memory.
+"""
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+from mmhvc.registry import MODELS
+
+
+def crop_bin_centres(boxes: Tensor,
+                     feat_size: Tuple[int, int]) -> Tuple[Tensor, Tensor, Tensor]:
+    """Bin centres and bin diagonals of feature maps laid over crop boxes.
+
+    Args:
+        boxes: (N, 4) crop boxes ``(x1, y1, x2, y2)``, normalised
+            original-image coordinates.
+        feat_size: ``(H, W)`` of the feature map.
+
+    Returns:
+        ``(cx, cy, diag)``: (N, W) column centres, (N, H) row centres and
+        (N,) bin diagonals, all in normalised original-image coordinates.
+    """
+    if boxes.dim() != 2 or boxes.size(1) != 4:
+        raise ValueError(
+            f'crop boxes must be (N, 4), got {tuple(boxes.shape)}.')
+    h, w = feat_size
+    bin_w = (boxes[:, 2] - boxes[:, 0]) / w
+    bin_h = (boxes[:, 3] - boxes[:, 1]) / h
+    cols = torch.arange(w, dtype=boxes.dtype, device=boxes.device)
+    rows = torch.arange(h, dtype=boxes.dtype, device=boxes.device)
+    cx = (cols + 0.5) * bin_w[:, None] + boxes[:, 0:1]
+    cy = (rows + 0.5) * bin_h[:, None] + boxes[:, 1:2]
+    diag = torch.sqrt(bin_w**2 + bin_h**2)
+    return cx, cy, diag
+
+
+def coord_positive_mask(boxes_1: Tensor,
+                        boxes_2: Tensor,
+                        feat_size: Tuple[int, int],
+                        pos_radius: float,
+                        rows: Optional[slice] = None) -> Tensor:
+    """Positive-pair mask between the positions of two views.
+
+    Args:
+        boxes_1: (N, 4) crop boxes of view 1 (see the module docstring).
+        boxes_2: (N, 4) crop boxes of view 2.
+        feat_size: ``(H, W)`` of both views' feature maps.
+        pos_radius: Threshold on centre distance / max bin diagonal.
+        rows: Feature rows of view 1 to return (a slice with step 1);
+            None for all rows.
+
+    Returns:
+        Bool (N, R * W, H * W), R the number of selected rows: entry
+        ``[n, i, j]`` tells whether position i (row-major, counted from the
+        first selected row) of view 1 and position j of view 2 of sample n
+        are positive.
+    """
+    cx1, cy1, diag1 = crop_bin_centres(boxes_1, feat_size)
+    cx2, cy2, diag2 = crop_bin_centres(boxes_2, feat_size)
+    if rows is not None:
+        cy1 = cy1[:, rows]
+    n, w = cx1.shape
+    # Distances are separable: the x offset depends only on the columns and
+    # the y offset only on the rows of the two positions.
+    dx2 = (cx1[:, :, None] - cx2[:, None, :])**2
+    dy2 = (cy1[:, :, None] - cy2[:, None, :])**2
+    dist = dx2[:, None, :, None, :] + dy2[:, :, None, :, None]
+    dist.sqrt_().div_(torch.max(diag1, diag2).view(n, 1, 1, 1, 1))
+    return (dist < pos_radius).view(n, cy1.size(1) * w, -1)
+
+
+class _PositivePairSums(torch.autograd.Function):
+    """Per-sample ``sum_ij M_ij <x_i, y_j>`` for several (x, y) pairs.
+
+    Inputs after the static arguments are the flattened maps
+    ``x_1, y_1, x_2, y_2, ...``, each (N, L, C_k). Outputs are the (N,)
+    positive counts (not differentiable) followed by one (N,) sum per pair.
+    """
+
+    @staticmethod
+    @torch.amp.custom_fwd(device_type='cuda', cast_inputs=torch.float32)
+    def forward(ctx, boxes_1: Tensor, boxes_2: Tensor,
+                feat_size: Tuple[int, int], pos_radius: float,
+                chunk_rows: int, *maps: Tensor) -> Tuple[Tensor, ...]:
+        ctx.feat_size = feat_size
+        ctx.pos_radius = pos_radius
+        ctx.chunk_rows = chunk_rows
+        ctx.save_for_backward(boxes_1, boxes_2, *maps)
+        n = boxes_1.size(0)
+        w = feat_size[1]
+        counts = boxes_1.new_zeros(n, dtype=torch.long)
+        sums = [maps[2 * k].new_zeros(n) for k in range(len(maps) // 2)]
+        for start in range(0, feat_size[0], chunk_rows):
+            rows = slice(start, min(start + chunk_rows, feat_size[0]))
+            mask = coord_positive_mask(boxes_1, boxes_2, feat_size,
+                                       pos_radius, rows)
+            counts += mask.sum((1, 2))
+            positions = slice(rows.start * w, rows.stop * w)
+            for k, total in enumerate(sums):
+                x, y = maps[2 * k], maps[2 * k + 1]
+                pair_sum = x[:, positions] * torch.bmm(mask.to(y.dtype), y)
+                total += pair_sum.sum((1, 2))
+        ctx.mark_non_differentiable(counts)
+        return (counts, *sums)
+
+    @staticmethod
+    @torch.amp.custom_bwd(device_type='cuda')
+    def backward(ctx, grad_counts: Tensor,
+                 *grad_sums: Tensor) -> Tuple[Optional[Tensor], ...]:
+        boxes_1, boxes_2, *maps = ctx.saved_tensors
+        needs = ctx.needs_input_grad[5:]
+        grads: List[Optional[Tensor]] = [
+            torch.zeros_like(m) if need else None
+            for m, need in zip(maps, needs)
+        ]
+        h, w = ctx.feat_size
+        for start in range(0, h, ctx.chunk_rows):
+            rows = slice(start, min(start + ctx.chunk_rows, h))
+            mask = coord_positive_mask(boxes_1, boxes_2, ctx.feat_size,
+                                       ctx.pos_radius, rows)
+            positions = slice(rows.start * w, rows.stop * w)
+            for k, grad_sum in enumerate(grad_sums):
+                x, y = maps[2 * k], maps[2 * k + 1]
+                mask = mask.to(x.dtype)
+                scale = grad_sum.view(-1, 1, 1)
+                if grads[2 * k] is not None:
+                    grads[2 * k][:, positions] = scale * torch.bmm(mask, y)
+                if grads[2 * k + 1] is not None:
+                    grads[2 * k + 1].baddbmm_(
+                        mask.transpose(1, 2), scale * x[:, positions])
+        return (None, None, None, None, None, *grads)
+
+
+def positive_pair_sums(
+        boxes_1: Tensor,
+        boxes_2: Tensor,
+        pairs: Sequence[Tuple[Tensor, Tensor]],
+        pos_radius: float,
+        chunk_rows: int = 4) -> Tuple[Tensor, List[Tensor]]:
+    """Sum feature dot products over the positive pairs of two views.
+
+    For every ``(x, y)`` in ``pairs`` this is ``sum_ij M_ij <x_i, y_j>`` per
+    sample, M the :func:`coord_positive_mask` of the boxes, computed
+    ``chunk_rows`` feature rows of view 1 at a time (also in the backward
+    pass), so the memory stays O(N * chunk_rows * W * H * W) on top of the
+    inputs and gradients.
+
+    Args:
+        boxes_1: (N, 4) crop boxes of the view of every ``x``.
+        boxes_2: (N, 4) crop boxes of the view of every ``y``.
+        pairs: ``(x, y)`` maps, each (N, C_k, H, W) on the same grid.
+        pos_radius: Positive radius (see :func:`coord_positive_mask`).
+        chunk_rows: Feature rows of view 1 per chunk.
+
+    Returns:
+        ``(counts, sums)``: (N,) number of positive pairs (int64) and one
+        (N,) sum per pair.
+    """
+    if not pairs:
+        raise ValueError('positive_pair_sums needs at least one (x, y) pair.')
+    if chunk_rows < 1:
+        raise ValueError(f'chunk_rows must be >= 1, got {chunk_rows}.')
+    n, _, h, w = pairs[0][0].shape
+    maps = []
+    for x, y in pairs:
+        if x.dim() != 4 or x.shape != y.shape or x.shape[0] != n or \
+                x.shape[2:] != (h, w):
+            raise ValueError(
+                'every (x, y) pair must hold two (N, C, H, W) maps with the '
+                f'same N={n}, H={h}, W={w}; got {tuple(x.shape)} and '
+                f'{tuple(y.shape)}.')
+        maps += [x.flatten(2).transpose(1, 2), y.flatten(2).transpose(1, 2)]
+    if boxes_1.shape != (n, 4) or boxes_2.shape != (n, 4):
+        raise ValueError(
+            f'crop boxes must be ({n}, 4) for {n} samples, got '
+            f'{tuple(boxes_1.shape)} and {tuple(boxes_2.shape)}.')
+    counts, *sums = _PositivePairSums.apply(boxes_1, boxes_2, (h, w),
+                                            pos_radius, chunk_rows, *maps)
+    return counts, sums
+
+
+@MODELS.register_module()
+class HybridCorrespondenceLoss(nn.Module):
+    """HVC's hybrid correspondence loss for one direction (view a -> view b).
+
+    With p the predictor output of view a, z the target projection of view
+    b, f = flow(p, z) and b = flow(z, p) (all L2-normalised per position),
+    and the positive pairs M of the two crops (:func:`coord_positive_mask`):
+
+    - spatial_n = sum_ij M_ij <p_i, z_j> / (|M_n| + eps)
+    - temporal_n = sum_ij M_ij <f_i, b_j> / (|M_n| + eps)
+
+    and the loss is ``-loss_weight * (mean_n spatial_n, mean_n temporal_n)``,
+    returned as two terms. The symmetric HVC loss adds the loss of the other
+    direction.
+
+    Args:
+        pos_radius: Positive radius, relative to the larger bin diagonal.
+        loss_weight: Factor of both terms (2 in HVC, as in BYOL's
+            ``2 - 2 cos``).
+        eps: Added to the positive count of every sample.
+        chunk_rows: Feature rows per chunk of the positive-pair sums; lower
+            uses less memory.
+    """
+
+    def __init__(self,
+                 pos_radius: float = 0.1,
+                 loss_weight: float = 2.0,
+                 eps: float = 1e-6,
+                 chunk_rows: int = 4) -> None:
+        super().__init__()
+        if pos_radius <= 0:
+            raise ValueError(f'pos_radius must be > 0, got {pos_radius}.')
+        if chunk_rows < 1:
+            raise ValueError(f'chunk_rows must be >= 1, got {chunk_rows}.')
+        self.pos_radius = pos_radius
+        self.loss_weight = loss_weight
+        self.eps = eps
+        self.chunk_rows = chunk_rows
+
+    def positive_pair_means(self, pred: Tensor, target: Tensor,
+                            flow_fwd: Tensor, flow_bwd: Tensor,
+                            boxes_pred: Tensor,
+                            boxes_target: Tensor) -> Tuple[Tensor, Tensor]:
+        """Per-sample mean similarities over the positive pairs.
+
+        Args:
+            pred: (N, C, H, W) L2-normalised online predictions (view a).
+            target: (N, C, H, W) L2-normalised target projections (view b).
+            flow_fwd: (N, 2, H, W) L2-normalised forward field.
+            flow_bwd: (N, 2, H, W) L2-normalised backward field.
+            boxes_pred: (N, 4) crop boxes of view a.
+            boxes_target: (N, 4) crop boxes of view b.
+
+        Returns:
+            ``(spatial, temporal)``, each (N,).
+        """
+        counts, (spatial, temporal) = positive_pair_sums(
+            boxes_pred,
+            boxes_target, [(pred, target), (flow_fwd, flow_bwd)],
+            self.pos_radius,
+            chunk_rows=self.chunk_rows)
+        denom = counts.to(spatial.dtype) + self.eps
+        return spatial / denom, temporal / denom
+
+    def forward(self, pred: Tensor, target: Tensor, flow_fwd: Tensor,
+                flow_bwd: Tensor, boxes_pred: Tensor,
+                boxes_target: Tensor) -> Tuple[Tensor, Tensor]:
+        """Loss terms of one direction.
+
+        Args:
+            pred: (N, C, H, W) online predictions of view a.
+            target: (N, C, H, W) target projections of view b.
+            flow_fwd: (N, 2, H, W) forward pseudo-motion field.
+            flow_bwd: (N, 2, H, W) backward pseudo-motion field.
+            boxes_pred: (N, 4) crop boxes of view a (normalised
+                original-image coordinates).
+            boxes_target: (N, 4) crop boxes of view b.
+
+        All maps are L2-normalised along channels here.
+
+        Returns:
+            ``(loss_spatial, loss_temporal)``, two scalars.
+        """
+        spatial, temporal = self.positive_pair_means(
+            F.normalize(pred, dim=1), F.normalize(target, dim=1),
+            F.normalize(flow_fwd, dim=1), F.normalize(flow_bwd, dim=1),
+            boxes_pred, boxes_target)
+        return (-self.loss_weight * spatial.mean(),
+                -self.loss_weight * temporal.mean())

@@ -1,0 +1,103 @@
+"""Bounded per-video store of frame features and soft labels."""
+import heapq
+from typing import Dict, Iterable, List
+
+import torch
+from torch import Tensor
+
+
+class ContextMemory:
+    """Features and soft labels of the frames a video's contexts refer to.
+
+    Each frame is stored once, in one of ``capacity`` preallocated slots,
+    however many object groups or context entries refer to it, so memory does
+    not grow with the video length or the number of objects. Freed slots are
+    reused lowest first.
+
+    Args:
+        capacity: Number of slots (frames held at once).
+        num_channels: Feature channels ``C``.
+        num_labels: Soft-label channels ``L`` (background plus objects).
+        height: Feature-grid height ``h``.
+        width: Feature-grid width ``w``.
+        device: Device of the stored tensors.
+        dtype: Floating dtype of the stored tensors.
+
+    Attributes:
+        feats: ``(capacity, h, w, C)`` features, channel-last.
+        labels: ``(capacity, h * w, L)`` soft labels, position-major.
+    """
+
+    def __init__(self,
+                 capacity: int,
+                 num_channels: int,
+                 num_labels: int,
+                 height: int,
+                 width: int,
+                 device: torch.device = torch.device('cpu'),
+                 dtype: torch.dtype = torch.float32) -> None:
+        if capacity < 1:
+            raise ValueError(f'capacity must be >= 1, got {capacity}')
+        self.feats = torch.zeros(
+            capacity, height, width, num_channels, device=device, dtype=dtype)
+        self.labels = torch.zeros(
+            capacity, height * width, num_labels, device=device, dtype=dtype)
+        self._slots: Dict[int, int] = {}
+        self._free: List[int] = list(range(capacity))
+
+    @property
+    def grid_shape(self) -> tuple:
+        """``(h, w)`` of the stored feature grid."""
+        return tuple(self.feats.shape[1:3])
+
+    @property
+    def frames(self) -> List[int]:
+        """Indices of the frames held, in insertion order."""
+        return list(self._slots)
+
+    def __contains__(self, frame: int) -> bool:
+        return frame in self._slots
+
+    def slot(self, frame: int) -> int:
+        """Slot that holds ``frame``."""
+        if frame not in self._slots:
+            raise KeyError(f'frame {frame} is not in the context memory '
+                           f'(held: {sorted(self._slots)})')
+        return self._slots[frame]
+
+    def add(self, frame: int, feat: Tensor, label: Tensor) -> None:
+        """Store ``feat`` ``(C, h, w)`` and ``label`` ``(L, h, w)`` of a frame.
+
+        Storing a frame that is already held overwrites it in place.
+        """
+        if feat.shape[1:] != self.feats.shape[1:3] or \
+                feat.shape[0] != self.feats.shape[3]:
+            raise ValueError(
+                f'frame {frame}: features of shape {tuple(feat.shape)} do not '
+                f'fit the memory (C, h, w) = '
+                f'{(self.feats.shape[3], *self.feats.shape[1:3])}')
+        if label.shape != (self.labels.shape[2], *self.feats.shape[1:3]):
+            raise ValueError(
+                f'frame {frame}: labels of shape {tuple(label.shape)} do not '
+                f'fit the memory (L, h, w) = '
+                f'{(self.labels.shape[2], *self.feats.shape[1:3])}')
+        if frame not in self._slots:
+            if not self._free:
+                raise RuntimeError(
+                    f'context memory is full ({self.feats.shape[0]} frames: '
+                    f'{sorted(self._slots)}); cannot add frame {frame}')
+            self._slots[frame] = heapq.heappop(self._free)
+        slot = self._slots[frame]
+        self.feats[slot] = feat.permute(1, 2, 0)
+        self.labels[slot] = label.flatten(1).T
+
+    def label(self, frame: int) -> Tensor:
+        """``(L, h, w)`` soft labels of a held frame (a copy)."""
+        return self.labels[self.slot(frame)].T.reshape(
+            -1, *self.feats.shape[1:3]).clone()
+
+    def retain(self, frames: Iterable[int]) -> None:
+        """Free every held frame that is not in ``frames``."""
+        keep = set(frames)
+        for frame in [f for f in self._slots if f not in keep]:
+            heapq.heappush(self._free, self._slots.pop(frame))

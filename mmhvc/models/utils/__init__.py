@@ -1,0 +1,3 @@
+from .ema import CosineEMA
+
+__all__ = ['CosineEMA']

@@ -1,0 +1,86 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmhvc.models import HVCFlowLayer, HVCHead
+from mmhvc.models.losses.dense_reference import DenseHybridCorrespondenceLoss
+
+torch.set_num_threads(1)
+
+
+def small_head():
+    return HVCHead(
+        predictor=dict(
+            type='HVCProjector', in_channels=8, hid_channels=6,
+            out_channels=8),
+        flow=dict(
+            type='HVCFlowLayer', in_channels=8, hid_channels=4,
+            out_channels=2),
+        loss=dict(type='HybridCorrespondenceLoss', pos_radius=0.3))
+
+
+def test_flow_layer_formula_and_order():
+    torch.manual_seed(0)
+    layer = HVCFlowLayer(in_channels=3, hid_channels=4, out_channels=2)
+    for bn in (layer.bn1, layer.bn2):
+        bn.running_mean.normal_()
+        bn.running_var.uniform_(0.5, 2.)
+    layer.eval()
+    q, k = torch.randn(2, 3, 4, 5), torch.randn(2, 3, 4, 5)
+    with torch.no_grad():
+        out = layer(q, k)
+        x = torch.cat([q, k], 1)
+        x = F.conv2d(x, layer.conv1.weight, layer.conv1.bias)
+        x = F.batch_norm(x, layer.bn1.running_mean, layer.bn1.running_var,
+                         layer.bn1.weight, layer.bn1.bias)
+        x = F.conv2d(F.relu(x), layer.conv2.weight, layer.conv2.bias)
+        expected = F.batch_norm(x, layer.bn2.running_mean,
+                                layer.bn2.running_var, layer.bn2.weight,
+                                layer.bn2.bias)
+        assert out.shape == (2, 2, 4, 5)
+        torch.testing.assert_close(out, expected)
+        assert not torch.allclose(layer(k, q), out)
+    with pytest.raises(ValueError, match='HVCFlowLayer'):
+        layer(q, k[:, :2])
+
+
+def test_head_loss_matches_reference_wiring():
+    torch.manual_seed(0)
+    head = small_head()
+    reference = DenseHybridCorrespondenceLoss(pos_radius=0.3)
+    online = [torch.randn(2, 8, 4, 4, requires_grad=True) for _ in range(2)]
+    target = [torch.randn(2, 8, 4, 4, requires_grad=True) for _ in range(2)]
+    boxes = torch.tensor([[[0.1, 0.1, 0.6, 0.7], [0.2, 0.15, 0.7, 0.8]],
+                          [[0., 0., 1., 1.], [0.3, 0.2, 0.9, 0.6]]])
+    losses = head.loss(*online, *target, boxes)
+    assert set(losses) == {'loss_spatial', 'loss_temporal'}
+
+    # independent re-computation: p_a = norm(predictor(online_a)),
+    # z_b = norm(target_b), flow(p_a, z_b) / flow(z_b, p_a), both directions
+    spatial = temporal = 0
+    with torch.no_grad():
+        for a, b in ((0, 1), (1, 0)):
+            p = F.normalize(head.predictor(online[a])[0], dim=1)
+            z = F.normalize(target[b], dim=1)
+            s, t = reference(p, z, head.flow(p, z), head.flow(z, p),
+                             boxes[:, a], boxes[:, b])
+            spatial, temporal = spatial + s, temporal + t
+    torch.testing.assert_close(losses['loss_spatial'], spatial)
+    torch.testing.assert_close(losses['loss_temporal'], temporal)
+
+    (losses['loss_spatial'] + losses['loss_temporal']).backward()
+    assert all(x.grad is not None and x.grad.abs().sum() > 0 for x in online)
+    assert all(x.grad is None for x in target)
+    assert head.flow.conv1.weight.grad.abs().sum() > 0
+    assert head.predictor.conv1.weight.grad.abs().sum() > 0
+
+
+def test_default_flow_layer_and_bad_boxes():
+    head = HVCHead(
+        predictor=dict(type='HVCProjector'),
+        loss=dict(type='HybridCorrespondenceLoss'))
+    assert head.flow.conv1.in_channels == 512
+    assert head.flow.conv2.out_channels == 2
+    x = torch.randn(2, 256, 2, 2)
+    with pytest.raises(ValueError, match='boxes'):
+        head.loss(x, x, x, x, torch.zeros(2, 4))
