@@ -4,7 +4,7 @@ dataset_type = 'StaticImageDataset'
 data_root = 'data/coco'
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageWithCheck'),
     dict(
         type='RandomResizedCropPair',
         size=256,

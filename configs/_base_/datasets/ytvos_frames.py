@@ -1,0 +1,27 @@
+# Frames of the unlabelled YouTube-VOS 2018 train videos, each epoch at most
+# 80 frames per video, two random resized crops of each frame.
+dataset_type = 'VideoFrameDataset'
+data_root = 'data/youtube_vos/train_all_frames'
+
+train_pipeline = [
+    dict(type='LoadImageWithCheck'),
+    dict(
+        type='RandomResizedCropPair',
+        size=256,
+        scale=(0., 1.),
+        ratio=(3. / 4., 4. / 3.)),
+    dict(type='PackCropPairInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=128,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(
+        type='VideoFrameSampler', max_frames_per_video=80, shuffle=True),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(img_path='JPEGImages'),
+        pipeline=train_pipeline))
