@@ -1,6 +1,13 @@
+from .davis import DAVISDataset
+from .palette import davis_palette, read_indexed_png, write_indexed_png
 from .samplers import *  # noqa: F401,F403
 from .static_image import IMG_EXTENSIONS, StaticImageDataset
 from .transforms import *  # noqa: F401,F403
 from .video_frame import VideoFrameDataset
+from .youtube_vos import YouTubeVOSDataset
 
-__all__ = ['IMG_EXTENSIONS', 'StaticImageDataset', 'VideoFrameDataset']
+__all__ = [
+    'IMG_EXTENSIONS', 'StaticImageDataset', 'VideoFrameDataset',
+    'DAVISDataset', 'YouTubeVOSDataset', 'davis_palette', 'read_indexed_png',
+    'write_indexed_png'
+]

@@ -65,7 +65,8 @@ class DAVISDataset(BaseDataset):
                  **kwargs) -> None:
         self.year = str(year)
         if self.year not in ('2016', '2017'):
-            raise ValueError(f'DAVIS year must be "2016" or "2017", got {year}')
+            raise ValueError(
+                f'DAVIS year must be "2016" or "2017", got {year}')
         self.split = split
         self.resolution = resolution
         self.single_object = (self.year == '2016'

@@ -90,7 +90,9 @@ class YouTubeVOSDataset(BaseDataset):
         if not isinstance(videos, dict) or not videos:
             raise ValueError(f'{self.ann_file}: "videos" must be a non-empty '
                              'mapping')
-        return [self._load_video(name, videos[name]) for name in sorted(videos)]
+        return [
+            self._load_video(name, videos[name]) for name in sorted(videos)
+        ]
 
     def _load_video(self, name: str, video: dict) -> dict:
         """List one video's frames and first-appearance annotations."""

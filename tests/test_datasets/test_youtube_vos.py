@@ -37,7 +37,7 @@ def second_mask():
 def write_frames(folder, stems):
     os.makedirs(folder, exist_ok=True)
     for i, stem in enumerate(stems):
-        frame = np.full(SIZE + (3, ), 30 * i, dtype=np.uint8)
+        frame = np.full(SIZE + (3, ), 15 * i, dtype=np.uint8)
         assert cv2.imwrite(osp.join(folder, stem + '.jpg'), frame)
 
 

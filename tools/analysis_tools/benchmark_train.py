@@ -21,13 +21,14 @@ Example::
         configs/hvc/hvc_r18_coco.py --batch-size 8
 """
 import argparse
+import logging
 import statistics
 import time
 from typing import Callable, List, Tuple
 
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.logging import MessageHub
+from mmengine.logging import MessageHub, MMLogger
 from mmengine.optim import build_optim_wrapper
 from mmengine.structures import BaseDataElement
 from torch.profiler import ProfilerActivity, profile
@@ -217,6 +218,8 @@ def bench_loss(cfg: Config, dense: bool, args: argparse.Namespace,
 def main() -> None:
     args = parse_args()
     register_all_modules(init_default_scope=True)
+    # keep the per-parameter report of init_weights out of the output
+    MMLogger.get_instance('benchmark_train', log_level=logging.WARNING)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)

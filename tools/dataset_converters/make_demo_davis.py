@@ -513,8 +513,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'dataset in the DAVIS or YouTube-VOS layout')
     parser.add_argument('out_dir', help='output folder')
     parser.add_argument(
-        '--layout', choices=('davis', 'ytvos'), default='davis')
-    parser.add_argument('--seed', type=int, default=0)
+        '--layout',
+        choices=('davis', 'ytvos'),
+        default='davis',
+        help='folder layout of DAVIS or of YouTube-VOS')
+    parser.add_argument(
+        '--seed', type=int, default=0, help='seed of every random choice')
     parser.add_argument(
         '--num-seqs', type=int, default=4, help='validation sequences')
     parser.add_argument(

@@ -192,8 +192,8 @@ class HVCResNet(BaseModule):
             raise ValueError(
                 f'HVCResNet: frozen_stages must be in -1..{num_stages}, got '
                 f'{frozen_stages}.')
-        self.pretrained = (
-            isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained')
+        self.pretrained = (isinstance(init_cfg, dict)
+                           and init_cfg.get('type') == 'Pretrained')
         if init_cfg is None:
             init_cfg = [
                 dict(

@@ -1,4 +1,4 @@
-"""Dense baseline of :class:`HybridCorrespondenceLoss`, for tests and benchmarks.
+"""Dense baseline of :class:`HybridCorrespondenceLoss` (tests, benchmarks).
 
 This is the straightforward formulation, as the HVC reference computes it:
 the (N, L, L) distance matrix, positive mask and similarity matrices

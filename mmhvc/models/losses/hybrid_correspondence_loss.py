@@ -27,8 +27,9 @@ from torch import Tensor
 from mmhvc.registry import MODELS
 
 
-def crop_bin_centres(boxes: Tensor,
-                     feat_size: Tuple[int, int]) -> Tuple[Tensor, Tensor, Tensor]:
+def crop_bin_centres(
+        boxes: Tensor,
+        feat_size: Tuple[int, int]) -> Tuple[Tensor, Tensor, Tensor]:
     """Bin centres and bin diagonals of feature maps laid over crop boxes.
 
     Args:

@@ -29,7 +29,7 @@ import hashlib
 import os
 import os.path as osp
 import re
-import tempfile
+import uuid
 from argparse import Namespace
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -386,9 +386,8 @@ def save_checkpoint_atomic(obj: Any, path: str,
     """
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    handle, tmp_path = tempfile.mkstemp(
-        prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)
-    os.close(handle)
+    tmp_path = osp.join(folder,
+                        f'.{osp.basename(path)}.{uuid.uuid4().hex}.tmp')
     try:
         torch.save(obj, tmp_path)
         if hash_suffix:

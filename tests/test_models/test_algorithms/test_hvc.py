@@ -43,13 +43,17 @@ def target_momentum(t, total):
 
 
 def make_batch(batch, seed=0):
+    """Random views; view 2's box is view 1's shifted by whole bins, so
+    several bin centres coincide and the batch has positive pairs."""
     gen = torch.Generator().manual_seed(seed)
     inputs = torch.randn(batch, 2, 3, SIZE, SIZE, generator=gen)
     samples = []
     for _ in range(batch):
-        xy = torch.rand(2, 2, generator=gen) * 0.4
-        boxes = torch.cat([xy, xy + 0.5], 1)
-        samples.append(BaseDataElement(crop_boxes=boxes))
+        x, y = (torch.rand(2, generator=gen) * 0.25).tolist()
+        box = torch.tensor([x, y, x + 0.5, y + 0.5])
+        shift = torch.tensor([0.125, 0.25, 0.125, 0.25])  # 1 and 2 bins
+        samples.append(BaseDataElement(crop_boxes=torch.stack([box,
+                                                               box + shift])))
     return inputs, samples
 
 
@@ -181,6 +185,7 @@ def test_runner_publishes_max_iters(tmp_path, train_cfg):
         train_cfg=train_cfg,
         optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3)),
         default_hooks=dict(checkpoint=None, logger=None),
+        default_scope='mmhvc',
         experiment_name=f'test_hvc_runner_{uuid.uuid4()}')
     runner.train()
     assert int(runner.model.target_net.steps) == 2

@@ -139,7 +139,8 @@ def test_matches_dense_reference(n, c, h, w, chunk_rows):
 
 
 def test_chunk_size_does_not_change_the_value():
-    maps, (box_1, box_2) = random_inputs(2, 4, 7, 5, seed=3, dtype=torch.float64)
+    maps, (box_1, box_2) = random_inputs(
+        2, 4, 7, 5, seed=3, dtype=torch.float64)
     values = [
         HybridCorrespondenceLoss(0.3, chunk_rows=k)(*maps, box_1, box_2)
         for k in (1, 2, 7, 100)
@@ -149,7 +150,8 @@ def test_chunk_size_does_not_change_the_value():
 
 
 def test_positive_pair_sums_gradcheck():
-    maps, (box_1, box_2) = random_inputs(2, 3, 4, 5, seed=0, dtype=torch.float64)
+    maps, (box_1, box_2) = random_inputs(
+        2, 3, 4, 5, seed=0, dtype=torch.float64)
     maps = [m.requires_grad_() for m in maps]
 
     def sums(pred, target, fwd, bwd):

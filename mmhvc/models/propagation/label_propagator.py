@@ -1,0 +1,396 @@
+"""Windowed top-k label propagation (the CRW/HVC test-time protocol)."""
+import math
+from collections import Counter
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+import torch
+from mmengine.model import BaseModule
+from torch import Tensor
+
+from mmhvc.registry import MODELS
+from .context_memory import ContextMemory
+
+
+class _Tile(NamedTuple):
+    """A block of query positions and the key window its radius reaches.
+
+    ``rows``/``cols`` are the query block and ``win_rows``/``win_cols`` the
+    key window (feature-grid cells, half-open). ``gather`` ``(Q, D)`` maps
+    every (query, disk offset) pair to its key's index in the flattened
+    window; pairs whose key falls outside the grid map to index 0 and get
+    ``-inf`` from ``bias`` ``(Q, D)``, which is ``None`` for inner tiles.
+    """
+    rows: slice
+    cols: slice
+    win_rows: slice
+    win_cols: slice
+    gather: Tensor
+    bias: Optional[Tensor]
+
+
+class _Group(NamedTuple):
+    """What one context needs from the shared window scores."""
+    window_pos: Tensor  # (n_g,) positions of its frames in the window slots
+    window_slots: Tensor  # (n_g,) memory slots of those frames
+    window_counts: Tensor  # (n_g,) multiplicity of each frame
+    uses_all_window_slots: bool
+    global_slot: Optional[int]  # long-term slot compared at every position
+
+
+def _buffer(workspace: Dict[str, Tensor], name: str, shape: tuple,
+            like: Tensor) -> Tensor:
+    """A contiguous ``shape`` view of the reusable buffer ``name``, grown
+    when too small (so large temporaries are not reallocated per tile)."""
+    numel = math.prod(shape)
+    if name not in workspace or workspace[name].numel() < numel:
+        workspace[name] = like.new_empty(numel)
+    return workspace[name][:numel].view(shape)
+
+
+@MODELS.register_module()
+class LabelPropagator(BaseModule):
+    """Propagate soft labels from context frames to a query frame.
+
+    For every query position, the dot products with the context positions
+    within ``radius`` feature cells (Euclidean, ``dy**2 + dx**2 <
+    radius**2``, same coordinates in every frame) are computed, the ``topk``
+    largest over the whole context are kept, softmax-weighted with
+    ``temperature``, and the neighbours' soft labels are summed with those
+    weights.
+
+    The context of a query frame ``t`` for an object group that starts at
+    frame ``t0`` is :meth:`context_indices`: the long-term frame ``t0``
+    followed by the short-term frames ``t - context_size .. t - 1`` clamped
+    to ``t0``. As in the reference the list is not deduplicated, so at
+    ``t = t0 + 1`` it holds ``context_size + 1`` copies of frame ``t0``; a
+    frame repeated ``m`` times is a candidate set of multiplicity ``m`` for
+    the top-k (identical copies tie and may all be selected).
+
+    As in the reference, the long-term frame is compared with *every* query
+    position (no radius) unless ``restrict_long_term`` is set; its short-term
+    copies are radius restricted.
+
+    Only the radius window of each query is evaluated: the query grid is cut
+    into ``tile_size x tile_size`` blocks, each block is multiplied with the
+    ``(tile_size + 2 * reach)**2`` key window of every distinct context frame
+    in one matrix product, the dot products inside each query's disk are
+    gathered, and the top-k is taken over frames with their multiplicities.
+    Each distinct frame is evaluated once per query frame however often it
+    occurs in the contexts, and the window scores are shared by all object
+    groups. The result equals
+    :func:`~mmhvc.models.propagation.dense_reference.dense_label_propagation`
+    on the expanded context, up to float rounding and the order of exact ties.
+
+    Args:
+        radius: Spatial radius in feature cells (strict).
+        topk: Number of neighbours per query position.
+        temperature: Softmax temperature of the dot products.
+        context_size: Number of short-term context frames.
+        dedup_context: Use each context frame once (long-term frame plus the
+            distinct previous frames) instead of the padded reference context.
+        restrict_long_term: Restrict the long-term frame to the radius as
+            well. The reference does not.
+        tile_size: Side of the query blocks; a speed/memory trade-off that
+            does not change the result.
+        init_cfg: Initialisation config (the propagator has no weights).
+    """
+
+    def __init__(self,
+                 radius: float = 12.,
+                 topk: int = 15,
+                 temperature: float = 0.1,
+                 context_size: int = 50,
+                 dedup_context: bool = False,
+                 restrict_long_term: bool = False,
+                 tile_size: int = 12,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if radius <= 0:
+            raise ValueError(f'radius must be > 0, got {radius}')
+        if topk < 1:
+            raise ValueError(f'topk must be >= 1, got {topk}')
+        if temperature <= 0:
+            raise ValueError(f'temperature must be > 0, got {temperature}')
+        if context_size < 1:
+            raise ValueError(f'context_size must be >= 1, got {context_size}')
+        if tile_size < 1:
+            raise ValueError(f'tile_size must be >= 1, got {tile_size}')
+        self.radius = float(radius)
+        self.topk = topk
+        self.temperature = temperature
+        self.context_size = context_size
+        self.dedup_context = dedup_context
+        self.restrict_long_term = restrict_long_term
+        self.tile_size = tile_size
+        self.reach = math.ceil(self.radius) - 1
+        span = torch.arange(-self.reach, self.reach + 1)
+        dy, dx = torch.meshgrid(span, span, indexing='ij')
+        inside = dy**2 + dx**2 < self.radius**2
+        self._offsets = (dy[inside], dx[inside])
+        self._tile_cache: Dict[tuple, List[_Tile]] = {}
+
+    def context_indices(self, start: int, t: int) -> List[int]:
+        """Context frame indices for query frame ``t`` of a group from
+        ``start``: ``[start] + [max(s, start) for s in t-S .. t-1]``, or with
+        ``dedup_context`` each of those frames once."""
+        if t <= start:
+            raise ValueError(f'query frame {t} must come after the first '
+                             f'frame {start} of its context')
+        first = t - self.context_size
+        if self.dedup_context:
+            return [start] + [
+                s for s in range(max(first, start), t) if s != start
+            ]
+        return [start] + [max(s, start) for s in range(first, t)]
+
+    def memory_frames(self, starts: Sequence[int], t: int) -> List[int]:
+        """Frames that the contexts of query frame ``t + 1`` can refer to,
+        for groups that start at ``starts``. Retaining these before storing
+        frame ``t`` keeps a memory from :meth:`init_memory` within capacity.
+        """
+        return sorted(set(starts).union(
+            range(max(t + 1 - self.context_size, 0), t + 1)))
+
+    def init_memory(self,
+                    num_long_term: int,
+                    num_channels: int,
+                    num_labels: int,
+                    height: int,
+                    width: int,
+                    device: torch.device = torch.device('cpu'),
+                    dtype: torch.dtype = torch.float32) -> ContextMemory:
+        """A memory large enough for ``context_size`` recent frames plus
+        ``num_long_term`` long-term frames."""
+        return ContextMemory(self.context_size + num_long_term, num_channels,
+                             num_labels, height, width, device, dtype)
+
+    def forward(self, query: Tensor, context_feats: Tensor,
+                context_labels: Tensor) -> Tensor:
+        """Propagate to ``query`` from an explicit context.
+
+        Args:
+            query: ``(C, h, w)`` L2-normalised query features.
+            context_feats: ``(N, C, h, w)`` L2-normalised context features;
+                frame 0 is the long-term frame, frames ``1 .. N-1`` are
+                short-term.
+            context_labels: ``(N, L, h, w)`` soft labels of the context.
+
+        Returns:
+            ``(L, h, w)`` soft labels of the query.
+        """
+        if context_feats.dim() != 4 or context_labels.dim() != 4 or \
+                context_feats.shape[0] != context_labels.shape[0] or \
+                context_feats.shape[2:] != context_labels.shape[2:]:
+            raise ValueError(
+                'context_feats (N, C, h, w) and context_labels (N, L, h, w) '
+                f'do not match: {tuple(context_feats.shape)} and '
+                f'{tuple(context_labels.shape)}')
+        num_frames, channels, height, width = context_feats.shape
+        memory = ContextMemory(num_frames, channels, context_labels.shape[1],
+                               height, width, query.device, query.dtype)
+        for i in range(num_frames):
+            memory.add(i, context_feats[i], context_labels[i])
+        return self.propagate(query, memory, [list(range(num_frames))])[0]
+
+    @torch.no_grad()
+    def propagate(self, query: Tensor, memory: ContextMemory,
+                  contexts: Sequence[Sequence[int]]) -> List[Tensor]:
+        """Propagate to ``query`` for several contexts that share a memory.
+
+        Args:
+            query: ``(C, h, w)`` L2-normalised query features.
+            memory: Holds every frame the contexts refer to.
+            contexts: Per object group, its context frame indices (first the
+                long-term frame, then the short-term frames, repeats allowed),
+                e.g. from :meth:`context_indices`.
+
+        Returns:
+            Per context, the ``(L, h, w)`` soft labels of the query.
+        """
+        channels, height, width = query.shape
+        if (height, width) != memory.grid_shape or \
+                channels != memory.feats.shape[3]:
+            raise ValueError(
+                f'query features {tuple(query.shape)} do not match the '
+                f'memory (C, h, w) = '
+                f'{(memory.feats.shape[3], *memory.grid_shape)}')
+        window_slots, groups = self._plan(memory, contexts, query.device)
+        num_window = len(window_slots)
+        num_pos = height * width
+        num_labels = memory.labels.shape[2]
+        num_offsets = len(self._offsets[0])
+        labels = memory.labels.view(-1, num_labels)
+        queries = query.permute(1, 2, 0)
+        outs = [
+            query.new_empty(height, width, num_labels) for _ in contexts
+        ]
+        workspace: Dict[str, Tensor] = {}
+        for tile in self._tiles(height, width, query.device, query.dtype):
+            block = queries[tile.rows, tile.cols].reshape(-1, channels)
+            num_query = block.shape[0]
+            win_width = tile.win_cols.stop - tile.win_cols.start
+            if num_window:
+                scores = self._window_scores(block, tile, memory,
+                                             window_slots, workspace)
+            for group, out in zip(groups, outs):
+                values, counts, index = [], [], []
+                if len(group.window_pos):
+                    cand = scores if group.uses_all_window_slots else \
+                        scores.index_select(1, group.window_pos)
+                    value, flat = cand.reshape(num_query, -1).topk(
+                        min(self.topk, cand[0].numel()), dim=1)
+                    frame, offset = flat // num_offsets, flat % num_offsets
+                    local = tile.gather.gather(1, offset)
+                    pos = (tile.win_rows.start + local // win_width) * width \
+                        + tile.win_cols.start + local % win_width
+                    values.append(value)
+                    counts.append(group.window_counts[frame])
+                    index.append(group.window_slots[frame] * num_pos + pos)
+                if group.global_slot is not None:
+                    key = memory.feats[group.global_slot].view(-1, channels)
+                    value, pos = (block @ key.T).topk(
+                        min(self.topk, num_pos), dim=1)
+                    values.append(value)
+                    counts.append(torch.ones_like(value))
+                    index.append(group.global_slot * num_pos + pos)
+                out[tile.rows, tile.cols] = self._aggregate(
+                    torch.cat(values, 1), torch.cat(counts, 1),
+                    torch.cat(index, 1), labels).view(
+                        tile.rows.stop - tile.rows.start,
+                        tile.cols.stop - tile.cols.start, num_labels)
+        return [out.permute(2, 0, 1).contiguous() for out in outs]
+
+    @staticmethod
+    def _window_scores(block: Tensor, tile: _Tile, memory: ContextMemory,
+                       slots: Tensor, workspace: Dict[str, Tensor]) -> Tensor:
+        """Dot products of a query block with its disks in memory slots.
+
+        Args:
+            block: ``(Q, C)`` queries of ``tile``.
+            tile: The tile.
+            memory: The memory.
+            slots: ``(n,)`` memory slots, increasing.
+            workspace: Reusable buffers (keyed by name), grown on demand.
+
+        Returns:
+            ``(Q, n, D)`` scores, ``D`` the disk offsets; ``-inf`` where the
+            key lies outside the grid. A view into ``workspace``.
+        """
+        channels = block.shape[1]
+        window = memory.feats[:, tile.win_rows, tile.win_cols]
+        keys = _buffer(workspace, 'keys', (len(slots), ) + window.shape[1:],
+                       block)
+        first, last = int(slots[0]), int(slots[-1])
+        if last - first + 1 == len(slots):
+            keys.copy_(window[first:last + 1])
+        else:
+            torch.index_select(window, 0, slots, out=keys)
+        scores = _buffer(workspace, 'scores',
+                         (keys[:, :, :, 0].numel(), block.shape[0]), block)
+        torch.mm(keys.view(-1, channels), block.T, out=scores)
+        cand = _buffer(workspace, 'cand',
+                       (block.shape[0], len(slots), tile.gather.shape[1]),
+                       block)
+        torch.gather(
+            scores.view(len(slots), -1, block.shape[0]).permute(2, 0, 1),
+            2,
+            tile.gather[:, None].expand(-1, len(slots), -1),
+            out=cand)
+        if tile.bias is not None:
+            cand += tile.bias[:, None]
+        return cand
+
+    def _aggregate(self, values: Tensor, counts: Tensor, index: Tensor,
+                   labels: Tensor) -> Tensor:
+        """Softmax-weighted labels of the top-k of a candidate multiset.
+
+        Args:
+            values: ``(Q, M)`` dot products of distinct candidates.
+            counts: ``(Q, M)`` multiplicity of each candidate.
+            index: ``(Q, M)`` row of each candidate in ``labels``.
+            labels: ``(S * h * w, L)`` soft labels of the memory.
+
+        Returns:
+            ``(Q, L)`` labels: the ``topk`` largest values, a candidate of
+            multiplicity ``m`` counted up to ``m`` times, weighted by
+            ``softmax(value / temperature)``.
+        """
+        values, order = values.sort(dim=1, descending=True)
+        counts = counts.gather(1, order)
+        before = counts.cumsum(1) - counts
+        taken = torch.minimum(counts, (self.topk - before).clamp(min=0))
+        weights = taken * ((values - values[:, :1]) / self.temperature).exp()
+        weights = weights / weights.sum(1, keepdim=True)
+        return torch.einsum('qm,qml->ql', weights,
+                            labels[index.gather(1, order)])
+
+    def _plan(self, memory: ContextMemory, contexts: Sequence[Sequence[int]],
+              device: torch.device) -> Tuple[Tensor, List[_Group]]:
+        """Distinct radius-restricted frames of all contexts (as memory
+        slots) and, per context, how it uses them."""
+        per_context = []
+        for context in contexts:
+            if len(context) == 0:
+                raise ValueError('a context must hold at least one frame')
+            counts = Counter(memory.slot(f) for f in context[1:])
+            global_slot = memory.slot(context[0])
+            if self.restrict_long_term:
+                counts[global_slot] += 1
+                global_slot = None
+            per_context.append((counts, global_slot))
+        window = sorted(set().union(*(c for c, _ in per_context)))
+        position = {slot: i for i, slot in enumerate(window)}
+        groups = []
+        for counts, global_slot in per_context:
+            slots = sorted(counts)
+            groups.append(
+                _Group(
+                    window_pos=torch.tensor([position[s] for s in slots],
+                                            dtype=torch.long,
+                                            device=device),
+                    window_slots=torch.tensor(
+                        slots, dtype=torch.long, device=device),
+                    window_counts=torch.tensor([counts[s] for s in slots],
+                                               dtype=memory.feats.dtype,
+                                               device=device),
+                    uses_all_window_slots=slots == window,
+                    global_slot=global_slot))
+        return torch.tensor(window, dtype=torch.long, device=device), groups
+
+    def _tiles(self, height: int, width: int, device: torch.device,
+               dtype: torch.dtype) -> List[_Tile]:
+        """Query blocks of an ``h x w`` grid with their key windows (the last
+        grid seen is cached)."""
+        key = (height, width, device, dtype)
+        if key not in self._tile_cache:
+            self._tile_cache.clear()
+            self._tile_cache[key] = [
+                self._make_tile(y, x, height, width, device, dtype)
+                for y in range(0, height, self.tile_size)
+                for x in range(0, width, self.tile_size)
+            ]
+        return self._tile_cache[key]
+
+    def _make_tile(self, y: int, x: int, height: int, width: int,
+                   device: torch.device, dtype: torch.dtype) -> _Tile:
+        rows = slice(y, min(y + self.tile_size, height))
+        cols = slice(x, min(x + self.tile_size, width))
+        win_rows = slice(max(rows.start - self.reach, 0),
+                         min(rows.stop + self.reach, height))
+        win_cols = slice(max(cols.start - self.reach, 0),
+                         min(cols.stop + self.reach, width))
+        qy, qx = torch.meshgrid(
+            torch.arange(rows.start, rows.stop),
+            torch.arange(cols.start, cols.stop),
+            indexing='ij')
+        ky = qy.reshape(-1, 1) + self._offsets[0]
+        kx = qx.reshape(-1, 1) + self._offsets[1]
+        inside = (ky >= 0) & (ky < height) & (kx >= 0) & (kx < width)
+        local = (ky - win_rows.start) * (win_cols.stop - win_cols.start) + \
+            kx - win_cols.start
+        bias = None
+        if not bool(inside.all()):
+            bias = torch.zeros(inside.shape, dtype=dtype).masked_fill_(
+                ~inside, float('-inf')).to(device)
+        return _Tile(rows, cols, win_rows, win_cols,
+                     local.masked_fill_(~inside, 0).to(device), bias)
