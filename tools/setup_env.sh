@@ -79,7 +79,8 @@ if ! has "import mmseg.models"; then
     $PIP install -q "mmsegmentation==1.2.2" ftfy regex
 fi
 
-if ! has "import mmhvc"; then
+# Checked from another folder, so that the source tree itself does not count.
+if ! (cd / && has "import mmhvc, sys; sys.exit(not mmhvc.__file__.startswith('$MMHVC_ROOT/'))"); then
     log "installing mmhvc (editable)"
     $PIP install -q --no-deps --no-build-isolation -e "$MMHVC_ROOT"
 fi

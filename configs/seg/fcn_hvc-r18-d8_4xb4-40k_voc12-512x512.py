@@ -6,7 +6,8 @@
 # The encoder keeps HVC's geometry: layer3 and layer4 at stride 1 and no
 # dilation, so every stage from layer2 on has output stride 8 ("d8"), as in
 # self-supervised training. Train with 4 GPUs x 4 images:
-#   bash tools/dist_train.sh configs/seg/fcn_hvc-r18-d8_4xb4-40k_voc12-512x512.py 4
+#   bash tools/dist_train.sh \
+#       configs/seg/fcn_hvc-r18-d8_4xb4-40k_voc12-512x512.py 4
 # See docs/compose_with_mmseg.md for the whole recipe.
 _base_ = [
     'mmseg::_base_/models/fcn_r50-d8.py',
@@ -41,7 +42,6 @@ model = dict(
         norm_cfg=norm_cfg,
         norm_eval=False,
         init_cfg=dict(
-            type='Pretrained', checkpoint=hvc_checkpoint,
-            prefix='backbone.')),
+            type='Pretrained', checkpoint=hvc_checkpoint, prefix='backbone.')),
     decode_head=dict(in_channels=512, channels=128, num_classes=21),
     auxiliary_head=dict(in_channels=256, channels=64, num_classes=21))

@@ -14,7 +14,9 @@ crop_size = (64, 64)
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     data_preprocessor=dict(size=crop_size),
-    # Random HVC initialisation; point init_cfg at a checkpoint to fine-tune.
+    # Random HVC initialisation. To fine-tune, a child config replaces it
+    # with `init_cfg=dict(_delete_=True, type='Pretrained', checkpoint=...)`
+    # (`_delete_` because a dict cannot be merged into None).
     backbone=dict(norm_cfg=norm_cfg, init_cfg=None),
     decode_head=dict(channels=16, num_classes=2, norm_cfg=norm_cfg),
     auxiliary_head=dict(channels=8, num_classes=2, norm_cfg=norm_cfg))
@@ -73,7 +75,6 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(
-    logger=dict(interval=1),
-    checkpoint=dict(interval=max_iters))
+    logger=dict(interval=1), checkpoint=dict(interval=max_iters))
 env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)

@@ -57,14 +57,16 @@ def mmhvc_checkpoint(path):
     """An mmhvc Runner-style checkpoint with random backbone weights."""
     gen = torch.Generator().manual_seed(0)
     backbone = {
-        k: torch.randn(v.shape, generator=gen)
+        k:
+        torch.randn(v.shape, generator=gen)
         if v.is_floating_point() else v.clone()
         for k, v in HVCResNet(depth=18).state_dict().items()
     }
     state_dict = {f'backbone.{k}': v for k, v in backbone.items()}
-    state_dict.update(
-        {f'target_net.module.0.{k}': v + 1
-         for k, v in backbone.items()})
+    state_dict.update({
+        f'target_net.module.0.{k}': v + 1
+        for k, v in backbone.items()
+    })
     state_dict['neck.conv1.weight'] = torch.zeros(256, 512, 1, 1)
     torch.save(
         dict(meta=dict(epoch=1), state_dict=state_dict, optimizer={}), path)
@@ -152,10 +154,8 @@ def test_example_config_builds_encoder_decoder():
     with torch.no_grad():
         feats = model.extract_feat(torch.zeros(1, 3, 64, 64))
     # Output stride 4 for layer1, 8 from layer2 on (HVC: no stride later).
-    assert [tuple(f.shape[1:]) for f in feats] == [(64, 16, 16),
-                                                   (128, 8, 8),
-                                                   (256, 8, 8),
-                                                   (512, 8, 8)]
+    assert [tuple(f.shape[1:]) for f in feats] == [(64, 16, 16), (128, 8, 8),
+                                                   (256, 8, 8), (512, 8, 8)]
 
 
 def test_example_config_loads_mmhvc_checkpoint(tmp_path):

@@ -107,8 +107,10 @@ def test_is_resnet_key():
 
 
 def test_select_encoder_prefix():
-    keys = ['online_encoder.conv1.weight', 'target_encoder.conv1.weight',
-            'flow.conv1.weight']
+    keys = [
+        'online_encoder.conv1.weight', 'target_encoder.conv1.weight',
+        'flow.conv1.weight'
+    ]
     assert select_encoder_prefix(keys) == 'online_encoder.'
     assert select_encoder_prefix(['module.encoder.layer1.0.bn1.bias'
                                   ]) == 'module.encoder.'
@@ -164,8 +166,7 @@ def test_check_backbone_state_dict(r18):
 
 
 @pytest.mark.parametrize('layout', [
-    'official_training', 'released', 'state_dict_module_encoder',
-    'ddp_module'
+    'official_training', 'released', 'state_dict_module_encoder', 'ddp_module'
 ])
 def test_official_layouts(layout, r18, tools, tmp_path, capsys):
     target = randomized(r18, seed=5)
@@ -183,9 +184,10 @@ def test_official_layouts(layout, r18, tools, tmp_path, capsys):
         checkpoint = dict(r18, **{'fc.weight': torch.zeros(10, 512)})
         dropped = 1
     elif layout == 'state_dict_module_encoder':
-        checkpoint = dict(
-            state_dict={f'module.encoder.{k}': v
-                        for k, v in r18.items()})
+        checkpoint = dict(state_dict={
+            f'module.encoder.{k}': v
+            for k, v in r18.items()
+        })
         dropped = 0
     else:
         checkpoint = {f'module.{k}': v for k, v in r18.items()}
@@ -203,8 +205,7 @@ def test_official_layouts(layout, r18, tools, tmp_path, capsys):
             f'{dropped} keys') in out
     if layout == 'official_training':
         assert 'dropped  target_encoder.conv1.weight' in out
-        assert ('renamed  online_encoder.conv1.weight -> conv1.weight'
-                in out)
+        assert ('renamed  online_encoder.conv1.weight -> conv1.weight' in out)
 
 
 def test_official_prefix_override(r18, tools, tmp_path):
@@ -236,9 +237,17 @@ def test_official_refusals(r18, tools, tmp_path):
     with pytest.raises(SystemExit, match='not found'):
         tools.official.main([str(tmp_path / 'absent.pth'), dst])
 
+    garbage = tmp_path / 'garbage.pth'
+    garbage.write_bytes(b'not a checkpoint')
+    with pytest.raises(SystemExit, match='Could not load the checkpoint'):
+        tools.official.main([str(garbage), dst])
+
     wrong_prefix = str(tmp_path / 'prefix.pth')
-    torch.save(dict(model={f'online_encoder.{k}': v
-                           for k, v in r18.items()}), wrong_prefix)
+    torch.save(
+        dict(model={
+            f'online_encoder.{k}': v
+            for k, v in r18.items()
+        }), wrong_prefix)
     with pytest.raises(SystemExit, match='under the prefix "encoder."'):
         tools.official.main([wrong_prefix, dst, '--prefix', 'encoder.'])
 
@@ -311,8 +320,7 @@ def sha256_of(path):
 
 
 @pytest.mark.parametrize('backbone_only', [False, True])
-def test_publish_model(backbone_only, hvc_state_dict, tools, tmp_path,
-                       capsys):
+def test_publish_model(backbone_only, hvc_state_dict, tools, tmp_path, capsys):
     src = str(tmp_path / 'epoch_20.pth')
     torch.save(runner_checkpoint(hvc_state_dict), src)
     out_dir = tmp_path / 'publish'

@@ -4,9 +4,11 @@ Builds the model of a config twice, once with its
 ``HybridCorrespondenceLoss`` and once with the dense baseline
 (``mmhvc.models.losses.dense_reference``), and runs each on random view
 pairs of the configured crop size: warm-up steps, then timed steps of
-forward + backward + optimizer (``model.train_step``, EMA update included).
-It also measures the loss alone (forward + backward) on random maps of the
-model's feature size.
+forward + backward + optimizer (``model.train_step``, EMA update included),
+the two variants taking turns so that load from other processes affects
+both alike; the median time is reported. It also measures the loss of one
+direction alone (forward + backward) on random maps of the model's feature
+size.
 
 Peak memory is measured relative to the memory allocated when the step
 starts: on a GPU with ``torch.cuda.max_memory_allocated``; on the CPU as the
@@ -24,15 +26,17 @@ import argparse
 import logging
 import statistics
 import time
-from typing import Callable, List, Tuple
+from typing import Callable, Dict, List, Tuple
 
 import torch
+import torch.nn as nn
 from mmengine.config import Config, DictAction
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.optim import build_optim_wrapper
 from mmengine.structures import BaseDataElement
 from torch.profiler import ProfilerActivity, profile
 
+from mmhvc.models.losses import HybridCorrespondenceLoss
 from mmhvc.models.losses.dense_reference import DenseHybridCorrespondenceLoss
 from mmhvc.registry import MODELS
 from mmhvc.utils import register_all_modules
@@ -60,6 +64,11 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         help='measure only the loss, not the training step')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--threads',
+        type=int,
+        help='CPU threads of PyTorch (torch.set_num_threads); on a busy '
+        'machine one thread gives steadier times')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -109,21 +118,27 @@ def peak_memory(fn: Callable[[], None], device: torch.device) -> int:
     return peak
 
 
-def median_time(fn: Callable[[], None], warmup: int, iters: int,
-                device: torch.device) -> float:
-    """Median wall time of ``fn()`` in seconds after ``warmup`` calls."""
+def interleaved_medians(steps: Dict[str, Callable[[], None]], warmup: int,
+                        iters: int, device: torch.device) -> Dict[str, float]:
+    """Median wall time (s) of every step function.
+
+    The variants take turns (warm-up calls first), so that load from other
+    processes affects them alike.
+    """
     for _ in range(warmup):
-        fn()
-    times = []
+        for fn in steps.values():
+            fn()
+    times: Dict[str, List[float]] = {name: [] for name in steps}
     for _ in range(iters):
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-        start = time.perf_counter()
-        fn()
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, fn in steps.items():
+            if device.type == 'cuda':
+                torch.cuda.synchronize(device)
+            start = time.perf_counter()
+            fn()
+            if device.type == 'cuda':
+                torch.cuda.synchronize(device)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def random_boxes(batch: int, generator: torch.Generator) -> torch.Tensor:
@@ -133,25 +148,22 @@ def random_boxes(batch: int, generator: torch.Generator) -> torch.Tensor:
     return torch.cat([corner, corner + extent], dim=2)
 
 
-def build_model(cfg: Config, dense: bool, seed: int,
-                device: torch.device) -> torch.nn.Module:
-    """The configured model, its loss swapped for the dense baseline."""
-    torch.manual_seed(seed)
+def dense_baseline(loss: HybridCorrespondenceLoss) -> nn.Module:
+    """The dense baseline with the settings of ``loss``."""
+    return DenseHybridCorrespondenceLoss(
+        pos_radius=loss.pos_radius, loss_weight=loss.loss_weight, eps=loss.eps)
+
+
+def train_step_fn(cfg: Config, dense: bool, args: argparse.Namespace,
+                  size: int, device: torch.device) -> Callable[[], None]:
+    """One ``train_step`` (forward, EMA update, backward, optimizer) of the
+    configured model on a fixed random batch."""
+    torch.manual_seed(args.seed)
     model = MODELS.build(cfg.model)
     model.init_weights()
     if dense:
-        loss = model.head.loss_module
-        model.head.loss_module = DenseHybridCorrespondenceLoss(
-            pos_radius=loss.pos_radius,
-            loss_weight=loss.loss_weight,
-            eps=loss.eps)
-    return model.to(device).train()
-
-
-def bench_train_step(cfg: Config, dense: bool, args: argparse.Namespace,
-                     size: int, device: torch.device) -> Tuple[float, int]:
-    """Median step time (s) and step peak memory (bytes)."""
-    model = build_model(cfg, dense, args.seed, device)
+        model.head.loss_module = dense_baseline(model.head.loss_module)
+    model = model.to(device).train()
     optim_cfg = cfg.optim_wrapper.copy()
     if device.type != 'cuda' and optim_cfg.get('type') == 'AmpOptimWrapper':
         optim_cfg.type = 'OptimWrapper'
@@ -171,8 +183,7 @@ def bench_train_step(cfg: Config, dense: bool, args: argparse.Namespace,
     def step() -> None:
         model.train_step(data, optim_wrapper)
 
-    seconds = median_time(step, args.warmup, args.iters, device)
-    return seconds, peak_memory(step, device)
+    return step
 
 
 def feature_shape(cfg: Config, size: int) -> Tuple[int, int, int]:
@@ -183,27 +194,23 @@ def feature_shape(cfg: Config, size: int) -> Tuple[int, int, int]:
     return tuple(proj.shape[1:])
 
 
-def bench_loss(cfg: Config, dense: bool, args: argparse.Namespace,
-               shape: Tuple[int, int, int], device: torch.device) -> int:
-    """Peak memory (bytes) of the loss forward + backward of one direction
-    on random (B, C, H, W) maps."""
-    loss_cfg = cfg.model.head.loss
-    loss = MODELS.build(loss_cfg)
+def loss_step_fn(cfg: Config, dense: bool, args: argparse.Namespace,
+                 shape: Tuple[int, int, int],
+                 device: torch.device) -> Callable[[], None]:
+    """Forward + backward of the loss of one direction on random
+    (B, C, H, W) maps (gradients for predictions and both flow fields)."""
+    loss = MODELS.build(cfg.model.head.loss)
     if dense:
-        loss = DenseHybridCorrespondenceLoss(
-            pos_radius=loss.pos_radius,
-            loss_weight=loss.loss_weight,
-            eps=loss.eps)
+        loss = dense_baseline(loss)
     gen = torch.Generator().manual_seed(args.seed)
     c, h, w = shape
-    b = args.batch_size
     maps: List[torch.Tensor] = [
-        torch.randn(b, ch, h, w, generator=gen).to(device)
+        torch.randn(args.batch_size, ch, h, w, generator=gen).to(device)
         for ch in (c, c, 2, 2)
     ]
     for i in (0, 2, 3):
         maps[i].requires_grad_()
-    boxes = random_boxes(b, gen).to(device)
+    boxes = random_boxes(args.batch_size, gen).to(device)
 
     def step() -> None:
         spatial, temporal = loss(*maps, boxes[:, 0], boxes[:, 1])
@@ -211,12 +218,13 @@ def bench_loss(cfg: Config, dense: bool, args: argparse.Namespace,
         for i in (0, 2, 3):
             maps[i].grad = None
 
-    step()
-    return peak_memory(step, device)
+    return step
 
 
 def main() -> None:
     args = parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     register_all_modules(init_default_scope=True)
     # keep the per-parameter report of init_weights out of the output
     MMLogger.get_instance('benchmark_train', log_level=logging.WARNING)
@@ -238,29 +246,49 @@ def main() -> None:
           f'maps {shape[1]}x{shape[2]} x {shape[0]} channels, device '
           f'{device}; memory: {memory_kind}, relative to the start of the '
           'step')
-    rows = []
-    for name, dense in (('dense', True), ('chunked', False)):
-        loss_peak = bench_loss(cfg, dense, args, shape, device)
-        if args.loss_only:
-            rows.append((name, None, None, loss_peak))
-            continue
-        seconds, step_peak = bench_train_step(cfg, dense, args, size, device)
-        rows.append((name, seconds, step_peak, loss_peak))
-
-    print(f'{"loss":<8} {"step time (ms)":>15} {"step peak (MiB)":>16} '
-          f'{"loss peak (MiB)":>16}')
-    for name, seconds, step_peak, loss_peak in rows:
-        step_time = '-' if seconds is None else f'{seconds * 1e3:.1f}'
-        step_mem = '-' if step_peak is None else f'{step_peak / MIB:.1f}'
-        print(f'{name:<8} {step_time:>15} {step_mem:>16} '
-              f'{loss_peak / MIB:>16.1f}')
-    (_, dense_s, dense_step, dense_loss), (_, ours_s, ours_step,
-                                           ours_loss) = rows
-    summary = f'chunked / dense: loss peak {ours_loss / dense_loss:.3f}'
+    variants = (('dense', True), ('chunked', False))
+    loss_steps = {
+        name: loss_step_fn(cfg, dense, args, shape, device)
+        for name, dense in variants
+    }
+    loss_times = interleaved_medians(loss_steps, args.warmup, args.iters,
+                                     device)
+    loss_peaks = {
+        name: peak_memory(fn, device)
+        for name, fn in loss_steps.items()
+    }
+    step_times = step_peaks = {name: None for name, _ in variants}
     if not args.loss_only:
-        summary += (f', step peak {ours_step / dense_step:.3f}, '
-                    f'step time {ours_s / dense_s:.3f}')
-    print(summary)
+        train_steps = {
+            name: train_step_fn(cfg, dense, args, size, device)
+            for name, dense in variants
+        }
+        step_times = interleaved_medians(train_steps, args.warmup,
+                                         args.iters, device)
+        step_peaks = {
+            name: peak_memory(fn, device)
+            for name, fn in train_steps.items()
+        }
+    results = {
+        name: (step_times[name], step_peaks[name], loss_times[name],
+               loss_peaks[name])
+        for name, _ in variants
+    }
+
+    columns = ('step time (ms)', 'step peak (MiB)', 'loss time (ms)',
+               'loss peak (MiB)')
+    scales = (1e3, 1 / MIB, 1e3, 1 / MIB)
+    print(f'{"loss":<8}' + ''.join(f'{c:>17}' for c in columns))
+    for name, values in results.items():
+        cells = ('-' if v is None else f'{v * s:.1f}'
+                 for v, s in zip(values, scales))
+        print(f'{name:<8}' + ''.join(f'{c:>17}' for c in cells))
+    ratios = [
+        f'{column.split(" (")[0]} {ours / dense:.3f}' for column, ours, dense
+        in zip(columns, results['chunked'], results['dense'])
+        if ours is not None
+    ]
+    print('chunked / dense: ' + ', '.join(ratios))
 
 
 if __name__ == '__main__':

@@ -10,7 +10,7 @@ mmseg config or in the label propagation model.
 Example::
 
     python tools/model_converters/mmhvc_to_backbone.py \
-        work_dirs/hvc_r18_coco/epoch_20.pth checkpoints/hvc_r18_coco_backbone.pth
+        work_dirs/hvc_r18_coco/epoch_20.pth checkpoints/hvc_r18_backbone.pth
 """
 import argparse
 from typing import List, Optional
@@ -27,6 +27,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('src', help='mmhvc (MMEngine Runner) checkpoint')
     parser.add_argument('dst', help='output backbone file')
     parser.add_argument(
+        '--trust-pickle',
+        action='store_true',
+        help='unpickle arbitrary objects (only for trusted files)')
+    parser.add_argument(
         '--verbose', action='store_true', help='list every key')
     return parser.parse_args(argv)
 
@@ -34,7 +38,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     try:
-        checkpoint = load_checkpoint_file(args.src)
+        checkpoint = load_checkpoint_file(args.src, args.trust_pickle)
         state_dict, _ = find_state_dict(checkpoint, args.src)
         backbone, report = extract_backbone(state_dict, BACKBONE_PREFIX,
                                             args.src)

@@ -15,9 +15,11 @@ Example::
 import argparse
 from typing import List, Optional
 
-from mmhvc.models.utils.checkpoint_convert import (
-    CheckpointConversionError, check_backbone_state_dict,
-    load_checkpoint_file, save_checkpoint_atomic, strip_training_state)
+from mmhvc.models.utils.checkpoint_convert import (CheckpointConversionError,
+                                                   check_backbone_state_dict,
+                                                   load_checkpoint_file,
+                                                   save_checkpoint_atomic,
+                                                   strip_training_state)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -32,6 +34,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='keep only the encoder, keys without "backbone."')
     parser.add_argument(
+        '--trust-pickle',
+        action='store_true',
+        help='unpickle arbitrary objects (only for trusted files)')
+    parser.add_argument(
         '--verbose', action='store_true', help='list every key')
     return parser.parse_args(argv)
 
@@ -39,7 +45,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     try:
-        checkpoint = load_checkpoint_file(args.in_file)
+        checkpoint = load_checkpoint_file(args.in_file, args.trust_pickle)
         published, report, removed = strip_training_state(
             checkpoint, args.backbone_only, args.in_file)
         if args.backbone_only:

@@ -145,7 +145,7 @@ class HVCResNet(BaseModule):
             statistics) while the model trains.
         zero_init_residual: Zero the weight of the last norm layer of every
             residual block, so that each block starts as the identity. Not
-            applied when the weights come from a ``Pretrained`` init_cfg.
+            applied when ``init_cfg`` is or contains a ``Pretrained`` config.
         init_cfg: None for HVC's initialisation (conv weights
             ``normal(0, sqrt(2 / (k * k * out_channels)))``, norm weight 1 and
             bias 0), or any MMEngine init config, e.g.
@@ -192,8 +192,10 @@ class HVCResNet(BaseModule):
             raise ValueError(
                 f'HVCResNet: frozen_stages must be in -1..{num_stages}, got '
                 f'{frozen_stages}.')
-        self.pretrained = (isinstance(init_cfg, dict)
-                           and init_cfg.get('type') == 'Pretrained')
+        init_cfgs = init_cfg if isinstance(init_cfg, list) else [init_cfg]
+        self.pretrained = any(
+            isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'
+            for cfg in init_cfgs)
         if init_cfg is None:
             init_cfg = [
                 dict(

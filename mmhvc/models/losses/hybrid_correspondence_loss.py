@@ -17,7 +17,7 @@ mask chunks from the boxes instead of storing it, so neither the (N, L, L)
 mask nor the (N, L, L) similarity matrices (L = H * W) are ever held in
 memory.
 """
-from typing import List, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -55,6 +55,42 @@ def crop_bin_centres(
     return cx, cy, diag
 
 
+class _PairGeometry(NamedTuple):
+    """Squared bin-centre offsets between two views, one axis at a time.
+
+    Attributes:
+        dx2: (N, W, W), ``[n, c, c']`` = (x-centre of column c of view 1 -
+            x-centre of column c' of view 2) ** 2.
+        dy2: (N, H, H), the same for rows and y-centres.
+        scale: (N, 1, 1, 1, 1) larger of the two views' bin diagonals.
+    """
+    dx2: Tensor
+    dy2: Tensor
+    scale: Tensor
+
+
+def _pair_geometry(boxes_1: Tensor, boxes_2: Tensor,
+                   feat_size: Tuple[int, int]) -> _PairGeometry:
+    """Per-axis offsets and distance scale of two views' bin centres."""
+    cx1, cy1, diag1 = crop_bin_centres(boxes_1, feat_size)
+    cx2, cy2, diag2 = crop_bin_centres(boxes_2, feat_size)
+    return _PairGeometry(
+        dx2=(cx1[:, :, None] - cx2[:, None, :])**2,
+        dy2=(cy1[:, :, None] - cy2[:, None, :])**2,
+        scale=torch.max(diag1, diag2).view(-1, 1, 1, 1, 1))
+
+
+def _mask_rows(geometry: _PairGeometry, rows: slice,
+               pos_radius: float) -> Tensor:
+    """Bool (N, R * W, H * W) positive mask of the view-1 rows ``rows``."""
+    dy2 = geometry.dy2[:, rows]
+    n, num_rows, _ = dy2.shape
+    # The squared distance of (r, c) and (r', c') is dy2[r, r'] + dx2[c, c'].
+    dist = geometry.dx2[:, None, :, None, :] + dy2[:, :, None, :, None]
+    dist.sqrt_().div_(geometry.scale)
+    return (dist < pos_radius).view(n, num_rows * geometry.dx2.size(1), -1)
+
+
 def coord_positive_mask(boxes_1: Tensor,
                         boxes_2: Tensor,
                         feat_size: Tuple[int, int],
@@ -76,18 +112,9 @@ def coord_positive_mask(boxes_1: Tensor,
         first selected row) of view 1 and position j of view 2 of sample n
         are positive.
     """
-    cx1, cy1, diag1 = crop_bin_centres(boxes_1, feat_size)
-    cx2, cy2, diag2 = crop_bin_centres(boxes_2, feat_size)
-    if rows is not None:
-        cy1 = cy1[:, rows]
-    n, w = cx1.shape
-    # Distances are separable: the x offset depends only on the columns and
-    # the y offset only on the rows of the two positions.
-    dx2 = (cx1[:, :, None] - cx2[:, None, :])**2
-    dy2 = (cy1[:, :, None] - cy2[:, None, :])**2
-    dist = dx2[:, None, :, None, :] + dy2[:, :, None, :, None]
-    dist.sqrt_().div_(torch.max(diag1, diag2).view(n, 1, 1, 1, 1))
-    return (dist < pos_radius).view(n, cy1.size(1) * w, -1)
+    geometry = _pair_geometry(boxes_1, boxes_2, feat_size)
+    return _mask_rows(geometry, slice(None) if rows is None else rows,
+                      pos_radius)
 
 
 class _PositivePairSums(torch.autograd.Function):
@@ -111,16 +138,16 @@ class _PositivePairSums(torch.autograd.Function):
         w = feat_size[1]
         counts = boxes_1.new_zeros(n, dtype=torch.long)
         sums = [maps[2 * k].new_zeros(n) for k in range(len(maps) // 2)]
+        geometry = _pair_geometry(boxes_1, boxes_2, feat_size)
         for start in range(0, feat_size[0], chunk_rows):
             rows = slice(start, min(start + chunk_rows, feat_size[0]))
-            mask = coord_positive_mask(boxes_1, boxes_2, feat_size,
-                                       pos_radius, rows)
+            mask = _mask_rows(geometry, rows, pos_radius)
             counts += mask.sum((1, 2))
             positions = slice(rows.start * w, rows.stop * w)
             for k, total in enumerate(sums):
                 x, y = maps[2 * k], maps[2 * k + 1]
-                pair_sum = x[:, positions] * torch.bmm(mask.to(y.dtype), y)
-                total += pair_sum.sum((1, 2))
+                mask = mask.to(y.dtype)
+                total += (x[:, positions] * torch.bmm(mask, y)).sum((1, 2))
         ctx.mark_non_differentiable(counts)
         return (counts, *sums)
 
@@ -130,25 +157,29 @@ class _PositivePairSums(torch.autograd.Function):
                  *grad_sums: Tensor) -> Tuple[Optional[Tensor], ...]:
         boxes_1, boxes_2, *maps = ctx.saved_tensors
         needs = ctx.needs_input_grad[5:]
+        # gradients accumulate in (N, C, L) layout: the y-gradient update
+        # is then one batched product with the (N, R * W, L) mask chunk
         grads: List[Optional[Tensor]] = [
-            torch.zeros_like(m) if need else None
+            m.new_zeros(m.size(0), m.size(2), m.size(1)) if need else None
             for m, need in zip(maps, needs)
         ]
         h, w = ctx.feat_size
+        geometry = _pair_geometry(boxes_1, boxes_2, ctx.feat_size)
         for start in range(0, h, ctx.chunk_rows):
             rows = slice(start, min(start + ctx.chunk_rows, h))
-            mask = coord_positive_mask(boxes_1, boxes_2, ctx.feat_size,
-                                       ctx.pos_radius, rows)
+            mask = _mask_rows(geometry, rows, ctx.pos_radius)
             positions = slice(rows.start * w, rows.stop * w)
             for k, grad_sum in enumerate(grad_sums):
                 x, y = maps[2 * k], maps[2 * k + 1]
                 mask = mask.to(x.dtype)
                 scale = grad_sum.view(-1, 1, 1)
                 if grads[2 * k] is not None:
-                    grads[2 * k][:, positions] = scale * torch.bmm(mask, y)
+                    grads[2 * k][:, :, positions] = (
+                        scale * torch.bmm(mask, y)).transpose(1, 2)
                 if grads[2 * k + 1] is not None:
                     grads[2 * k + 1].baddbmm_(
-                        mask.transpose(1, 2), scale * x[:, positions])
+                        scale * x[:, positions].transpose(1, 2), mask)
+        grads = [None if g is None else g.transpose(1, 2) for g in grads]
         return (None, None, None, None, None, *grads)
 
 

@@ -92,7 +92,9 @@ class KeyReport:
         ]
         if verbose:
             lines += [f'  kept     {key}' for key in self.kept]
-            lines += [f'  renamed  {src} -> {dst}' for src, dst in self.renamed]
+            lines += [
+                f'  renamed  {src} -> {dst}' for src, dst in self.renamed
+            ]
             lines += [f'  dropped  {key}' for key in self.dropped]
         return '\n'.join(lines)
 
@@ -108,7 +110,8 @@ def load_checkpoint_file(path: str, trust_pickle: bool = False) -> Any:
 
     By default only tensors, containers, the types of an MMEngine Runner
     checkpoint (see :mod:`mmhvc.utils.checkpoint`) and ``argparse.Namespace``
-    (the ``args`` entry of official HVC checkpoints) are unpickled.
+    (the ``args`` entry of official HVC checkpoints) are unpickled (on torch
+    >= 2.5; older versions cannot restrict unpickling).
 
     Args:
         path: Checkpoint file.
@@ -117,22 +120,25 @@ def load_checkpoint_file(path: str, trust_pickle: bool = False) -> Any:
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        CheckpointConversionError: The file holds other objects and
-            ``trust_pickle`` is False, or it is not a torch checkpoint.
+        CheckpointConversionError: The file is not a torch checkpoint, or
+            it holds other objects and ``trust_pickle`` is False.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'Checkpoint file not found: {path}')
-    if trust_pickle:
-        return torch.load(path, map_location='cpu', weights_only=False)
-    register_checkpoint_safe_globals()
+    # torch < 2.5 cannot allow-list types; it unpickles everything by default.
+    safe_globals = getattr(torch.serialization, 'safe_globals', None)
     try:
-        with torch.serialization.safe_globals([Namespace]):
+        if trust_pickle or safe_globals is None:
+            return torch.load(path, map_location='cpu', weights_only=False)
+        register_checkpoint_safe_globals()
+        with safe_globals([Namespace]):
             return torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
+        hint = '' if trust_pickle else (
+            ' If it holds other Python objects and comes from a source you '
+            'trust, pass --trust-pickle to unpickle them.')
         raise CheckpointConversionError(
-            f'Could not load {path} with weights_only=True ({e}). If the '
-            'file comes from a source you trust, pass --trust-pickle to '
-            'unpickle arbitrary objects.') from e
+            f'Could not load the checkpoint {path}: {e}.{hint}') from e
 
 
 def find_state_dict(checkpoint: Any,
@@ -164,9 +170,9 @@ def find_state_dict(checkpoint: Any,
         f'{sorted(map(str, checkpoint))[:20]}.')
 
 
-def select_encoder_prefix(keys: Sequence[str],
-                          prefixes: Sequence[str] = OFFICIAL_ENCODER_PREFIXES
-                          ) -> Optional[str]:
+def select_encoder_prefix(
+        keys: Sequence[str],
+        prefixes: Sequence[str] = OFFICIAL_ENCODER_PREFIXES) -> Optional[str]:
     """The first of ``prefixes`` under which some key names a ResNet
     parameter (:func:`is_resnet_key` after removing the prefix), or None."""
     for prefix in prefixes:
@@ -179,7 +185,7 @@ def select_encoder_prefix(keys: Sequence[str],
 
 def _take_prefixed(state_dict: Mapping[str, Any], prefix: str,
                    source: str) -> Tuple[Dict[str, Any], KeyReport]:
-    """Keep the ResNet keys under ``prefix`` (prefix removed), drop the rest."""
+    """Keep the ResNet keys under ``prefix`` (without it); drop the rest."""
     output: Dict[str, Any] = {}
     report = KeyReport()
     for key, value in state_dict.items():
@@ -196,10 +202,10 @@ def _take_prefixed(state_dict: Mapping[str, Any], prefix: str,
     return output, report
 
 
-def convert_official(state_dict: Mapping[str, Any],
-                     prefix: Optional[str] = None,
-                     source: str = 'checkpoint'
-                     ) -> Tuple[Dict[str, Any], KeyReport]:
+def convert_official(
+        state_dict: Mapping[str, Any],
+        prefix: Optional[str] = None,
+        source: str = 'checkpoint') -> Tuple[Dict[str, Any], KeyReport]:
     """Official HVC (or torchvision-style) weights -> backbone state dict.
 
     Keeps the online encoder: the keys under ``prefix`` that name ResNet
@@ -222,10 +228,10 @@ def convert_official(state_dict: Mapping[str, Any],
     return _take_prefixed(state_dict, prefix, source)
 
 
-def extract_backbone(state_dict: Mapping[str, Any],
-                     prefix: str = BACKBONE_PREFIX,
-                     source: str = 'checkpoint'
-                     ) -> Tuple[Dict[str, Any], KeyReport]:
+def extract_backbone(
+        state_dict: Mapping[str, Any],
+        prefix: str = BACKBONE_PREFIX,
+        source: str = 'checkpoint') -> Tuple[Dict[str, Any], KeyReport]:
     """mmhvc model state dict -> backbone state dict.
 
     Keeps the online encoder (``backbone.*``, prefix removed); the EMA
@@ -311,8 +317,8 @@ def infer_resnet_arch(state_dict: Mapping[str, Any],
             f'found {sorted(blocks)}.')
     bottleneck = 'layer1.0.conv3.weight' in state_dict
     counts = tuple(blocks[i] for i in range(1, num_stages + 1))
-    for depth, (block, stage_blocks) in sorted(
-            HVCResNet.arch_settings.items()):
+    for depth, (block,
+                stage_blocks) in sorted(HVCResNet.arch_settings.items()):
         if (block.expansion == 4) == bottleneck and \
                 tuple(stage_blocks[:num_stages]) == counts:
             return depth, num_stages, int(state_dict['conv1.weight'].shape[1])
@@ -368,7 +374,8 @@ def sha256_file(path: str) -> str:
     return digest.hexdigest()
 
 
-def save_checkpoint_atomic(obj: Any, path: str,
+def save_checkpoint_atomic(obj: Any,
+                           path: str,
                            hash_suffix: bool = False) -> str:
     """``torch.save`` to a temporary file beside ``path``, then rename it,
     so that the output is either absent or complete.

@@ -1,0 +1,26 @@
+default_scope = 'mmhvc'
+
+test_cfg = dict(type='TestLoop')
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=1),
+    visualization=dict(type='VOSVisualizationHook', draw=False),
+)
+# Masks and CSV files of each run go to <work_dir>/<timestamp>/results.
+custom_hooks = [dict(type='ResultDirHook')]
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(
+    type='Visualizer', vis_backends=vis_backends, name='visualizer')
+
+log_processor = dict(by_epoch=False)
+log_level = 'INFO'
+load_from = None
+resume = False

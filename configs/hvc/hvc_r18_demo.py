@@ -1,0 +1,44 @@
+# HVC, ResNet-18, trained for a few minutes on the CPU on the generated demo
+# images (tools/dataset_converters/make_demo_davis.py --train-images 200).
+# Same model and loss as the paper; smaller crops, batch and schedule.
+_base_ = [
+    '../_base_/models/hvc_r18.py',
+    '../_base_/default_runtime.py',
+]
+
+data_root = 'data/demo_davis'
+
+train_pipeline = [
+    dict(type='LoadImageWithCheck'),
+    dict(
+        type='RandomResizedCropPair',
+        size=96,
+        scale=(0., 1.),
+        ratio=(3. / 4., 4. / 3.)),
+    dict(type='PackCropPairInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(
+        type='StaticImageDataset',
+        data_root=data_root,
+        data_prefix=dict(img_path='train_images'),
+        pipeline=train_pipeline))
+
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='Adam', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.))
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=300)
+param_scheduler = []
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=10),
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=100,
+        max_keep_ckpts=2))
+log_processor = dict(by_epoch=False, window_size=10)
