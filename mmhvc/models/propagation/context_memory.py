@@ -1,6 +1,6 @@
 """Bounded per-video store of frame features and soft labels."""
 import heapq
-from typing import Dict, Iterable, List
+from typing import Dict, Iterable, List, Optional
 
 import torch
 from torch import Tensor
@@ -22,10 +22,14 @@ class ContextMemory:
         width: Feature-grid width ``w``.
         device: Device of the stored tensors.
         dtype: Floating dtype of the stored tensors.
+        coarse_dtype: If set, a copy of the features in this (lower
+            precision) dtype is kept as well, for a fast first scoring pass.
 
     Attributes:
         feats: ``(capacity, h, w, C)`` features, channel-last.
         labels: ``(capacity, h * w, L)`` soft labels, position-major.
+        coarse_feats: ``feats`` in ``coarse_dtype``, or None.
+        max_norm: ``(capacity,)`` largest feature norm of each slot.
     """
 
     def __init__(self,
@@ -35,13 +39,17 @@ class ContextMemory:
                  height: int,
                  width: int,
                  device: torch.device = torch.device('cpu'),
-                 dtype: torch.dtype = torch.float32) -> None:
+                 dtype: torch.dtype = torch.float32,
+                 coarse_dtype: Optional[torch.dtype] = None) -> None:
         if capacity < 1:
             raise ValueError(f'capacity must be >= 1, got {capacity}')
         self.feats = torch.zeros(
             capacity, height, width, num_channels, device=device, dtype=dtype)
         self.labels = torch.zeros(
             capacity, height * width, num_labels, device=device, dtype=dtype)
+        self.coarse_feats = None if coarse_dtype is None else torch.zeros_like(
+            self.feats, dtype=coarse_dtype)
+        self.max_norm = torch.zeros(capacity, device=device, dtype=dtype)
         self._slots: Dict[int, int] = {}
         self._free: List[int] = list(range(capacity))
 
@@ -89,6 +97,9 @@ class ContextMemory:
             self._slots[frame] = heapq.heappop(self._free)
         slot = self._slots[frame]
         self.feats[slot] = feat.permute(1, 2, 0)
+        if self.coarse_feats is not None:
+            self.coarse_feats[slot] = self.feats[slot]
+        self.max_norm[slot] = feat.norm(dim=0).max()
         self.labels[slot] = label.flatten(1).T
 
     def label(self, frame: int) -> Tensor:

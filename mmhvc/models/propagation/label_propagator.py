@@ -1,7 +1,7 @@
 """Windowed top-k label propagation (the CRW/HVC test-time protocol)."""
 import math
 from collections import Counter
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModule
@@ -9,6 +9,25 @@ from torch import Tensor
 
 from mmhvc.registry import MODELS
 from .context_memory import ContextMemory
+
+#: Unit roundoff of bfloat16 (8 significant bits) and of float32.
+_BF16_ROUNDOFF = 2.0**-9
+_FP32_ROUNDOFF = 2.0**-24
+
+
+def bf16_score_error(channels: int) -> float:
+    """Bound on ``|s_bf16 - q.k| / (|q| |k|)`` for one dot product.
+
+    ``s_bf16`` is computed from ``q`` and ``k`` rounded to bfloat16,
+    accumulated in float32 over ``channels`` terms (any order) and rounded
+    to bfloat16: input rounding contributes ``2u + u**2`` (``u = 2**-9``),
+    accumulation ``gamma = C u32 / (1 - C u32)`` of the products' sum and the
+    output rounding ``u`` of the result. A 5% margin is added.
+    """
+    rel_in = 2 * _BF16_ROUNDOFF + _BF16_ROUNDOFF**2
+    gamma = channels * _FP32_ROUNDOFF / (1 - channels * _FP32_ROUNDOFF)
+    rel_sum = rel_in + gamma * (1 + rel_in)
+    return 1.05 * (rel_sum + _BF16_ROUNDOFF * (1 + rel_sum))
 
 
 class _Tile(NamedTuple):
@@ -37,6 +56,18 @@ class _Group(NamedTuple):
     global_slot: Optional[int]  # long-term slot compared at every position
 
 
+class _Source(NamedTuple):
+    """Candidate scores of a query block and how to locate them.
+
+    ``scores`` ``(Q, M)``; ``rows(q_index, column)`` gives the memory rows
+    (``slot * h * w + position``) and ``counts(column)`` the multiplicities
+    of selected columns.
+    """
+    scores: Tensor
+    rows: Callable[[Tensor], Tensor]
+    counts: Callable[[Tensor], Tensor]
+
+
 def _buffer(workspace: Dict[str, Tensor], name: str, shape: tuple,
             like: Tensor) -> Tensor:
     """A contiguous ``shape`` view of the reusable buffer ``name``, grown
@@ -45,6 +76,15 @@ def _buffer(workspace: Dict[str, Tensor], name: str, shape: tuple,
     if name not in workspace or workspace[name].numel() < numel:
         workspace[name] = like.new_empty(numel)
     return workspace[name][:numel].view(shape)
+
+
+def _native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` is a CPU with bfloat16 dot-product instructions."""
+    if device.type != 'cpu':
+        return False
+    checks = ('_is_avx512_bf16_supported', '_is_amx_tile_supported')
+    return any(
+        getattr(torch.cpu, name, lambda: False)() for name in checks)
 
 
 @MODELS.register_module()
@@ -77,7 +117,13 @@ class LabelPropagator(BaseModule):
     gathered, and the top-k is taken over frames with their multiplicities.
     Each distinct frame is evaluated once per query frame however often it
     occurs in the contexts, and the window scores are shared by all object
-    groups. The result equals
+    groups.
+
+    With ``bf16_prefilter`` the scores are first computed in bfloat16; every
+    candidate whose bfloat16 score is within twice the rounding bound
+    (:func:`bf16_score_error`) of the k-th best is re-scored in the feature
+    dtype, and the top-k is taken over those exact scores. The bound makes
+    the selection the same as with exact scores only. The result equals
     :func:`~mmhvc.models.propagation.dense_reference.dense_label_propagation`
     on the expanded context, up to float rounding and the order of exact ties.
 
@@ -90,6 +136,13 @@ class LabelPropagator(BaseModule):
             distinct previous frames) instead of the padded reference context.
         restrict_long_term: Restrict the long-term frame to the radius as
             well. The reference does not.
+        bf16_prefilter: Score in bfloat16 first (see above). None enables it
+            on CPUs with bfloat16 dot-product instructions (AVX512-BF16 or
+            AMX), where it is several times faster than float32 scoring.
+            It relies on float32 accumulation of bfloat16 products, so on
+            CUDA enable it only with
+            ``torch.backends.cuda.matmul.allow_bf16_reduced_precision_reduction``
+            set to False.
         tile_size: Side of the query blocks; a speed/memory trade-off that
             does not change the result.
         init_cfg: Initialisation config (the propagator has no weights).
@@ -102,6 +155,7 @@ class LabelPropagator(BaseModule):
                  context_size: int = 50,
                  dedup_context: bool = False,
                  restrict_long_term: bool = False,
+                 bf16_prefilter: Optional[bool] = None,
                  tile_size: int = 12,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -121,6 +175,7 @@ class LabelPropagator(BaseModule):
         self.context_size = context_size
         self.dedup_context = dedup_context
         self.restrict_long_term = restrict_long_term
+        self.bf16_prefilter = bf16_prefilter
         self.tile_size = tile_size
         self.reach = math.ceil(self.radius) - 1
         span = torch.arange(-self.reach, self.reach + 1)
@@ -160,9 +215,21 @@ class LabelPropagator(BaseModule):
                     device: torch.device = torch.device('cpu'),
                     dtype: torch.dtype = torch.float32) -> ContextMemory:
         """A memory large enough for ``context_size`` recent frames plus
-        ``num_long_term`` long-term frames."""
+        ``num_long_term`` long-term frames (with a bfloat16 copy of the
+        features when the prefilter is used on ``device``)."""
         return ContextMemory(self.context_size + num_long_term, num_channels,
-                             num_labels, height, width, device, dtype)
+                             num_labels, height, width, device, dtype,
+                             self._coarse_dtype(device, dtype))
+
+    def _coarse_dtype(self, device: torch.device,
+                      dtype: torch.dtype) -> Optional[torch.dtype]:
+        """bfloat16 when the prefilter is used for features of ``dtype`` on
+        ``device``, else None."""
+        prefilter = self.bf16_prefilter
+        if prefilter is None:
+            prefilter = _native_bf16(torch.device(device))
+        return torch.bfloat16 if prefilter and dtype != torch.bfloat16 \
+            else None
 
     def forward(self, query: Tensor, context_feats: Tensor,
                 context_labels: Tensor) -> Tensor:
@@ -187,7 +254,8 @@ class LabelPropagator(BaseModule):
                 f'{tuple(context_labels.shape)}')
         num_frames, channels, height, width = context_feats.shape
         memory = ContextMemory(num_frames, channels, context_labels.shape[1],
-                               height, width, query.device, query.dtype)
+                               height, width, query.device, query.dtype,
+                               self._coarse_dtype(query.device, query.dtype))
         for i in range(num_frames):
             memory.add(i, context_feats[i], context_labels[i])
         return self.propagate(query, memory, [list(range(num_frames))])[0]
@@ -214,61 +282,135 @@ class LabelPropagator(BaseModule):
                 f'query features {tuple(query.shape)} do not match the '
                 f'memory (C, h, w) = '
                 f'{(memory.feats.shape[3], *memory.grid_shape)}')
+        coarse = memory.coarse_feats is not None
+        score_feats = memory.coarse_feats if coarse else memory.feats
         window_slots, groups = self._plan(memory, contexts, query.device)
-        num_window = len(window_slots)
-        num_pos = height * width
         num_labels = memory.labels.shape[2]
-        num_offsets = len(self._offsets[0])
-        labels = memory.labels.view(-1, num_labels)
-        queries = query.permute(1, 2, 0)
         outs = [
             query.new_empty(height, width, num_labels) for _ in contexts
         ]
+        queries = query.permute(1, 2, 0)
+        bound = bf16_score_error(channels) * float(memory.max_norm.max())
         workspace: Dict[str, Tensor] = {}
         for tile in self._tiles(height, width, query.device, query.dtype):
             block = queries[tile.rows, tile.cols].reshape(-1, channels)
-            num_query = block.shape[0]
-            win_width = tile.win_cols.stop - tile.win_cols.start
-            if num_window:
-                scores = self._window_scores(block, tile, memory,
+            score_block = block.to(score_feats.dtype)
+            window = None
+            if len(window_slots):
+                window = self._window_scores(score_block, tile, score_feats,
                                              window_slots, workspace)
+            tolerance = bound * block.norm(dim=1, keepdim=True) \
+                if coarse else None
             for group, out in zip(groups, outs):
-                values, counts, index = [], [], []
-                if len(group.window_pos):
-                    cand = scores if group.uses_all_window_slots else \
-                        scores.index_select(1, group.window_pos)
-                    value, flat = cand.reshape(num_query, -1).topk(
-                        min(self.topk, cand[0].numel()), dim=1)
-                    frame, offset = flat // num_offsets, flat % num_offsets
-                    local = tile.gather.gather(1, offset)
-                    pos = (tile.win_rows.start + local // win_width) * width \
-                        + tile.win_cols.start + local % win_width
-                    values.append(value)
-                    counts.append(group.window_counts[frame])
-                    index.append(group.window_slots[frame] * num_pos + pos)
-                if group.global_slot is not None:
-                    key = memory.feats[group.global_slot].view(-1, channels)
-                    value, pos = (block @ key.T).topk(
-                        min(self.topk, num_pos), dim=1)
-                    values.append(value)
-                    counts.append(torch.ones_like(value))
-                    index.append(group.global_slot * num_pos + pos)
+                sources = self._sources(group, tile, window, score_block,
+                                        score_feats, workspace)
+                values, counts, rows = self._select(sources, block, memory,
+                                                    tolerance)
                 out[tile.rows, tile.cols] = self._aggregate(
-                    torch.cat(values, 1), torch.cat(counts, 1),
-                    torch.cat(index, 1), labels).view(
-                        tile.rows.stop - tile.rows.start,
-                        tile.cols.stop - tile.cols.start, num_labels)
+                    values, counts, rows, memory.labels.view(
+                        -1, num_labels)).view(
+                            tile.rows.stop - tile.rows.start,
+                            tile.cols.stop - tile.cols.start, num_labels)
         return [out.permute(2, 0, 1).contiguous() for out in outs]
 
+    def _sources(self, group: _Group, tile: _Tile, window: Optional[Tensor],
+                 score_block: Tensor, score_feats: Tensor,
+                 workspace: Dict[str, Tensor]) -> List[_Source]:
+        """Candidate sources of a group for a tile: its frames' disks in the
+        window scores and, unless restricted, the whole long-term frame."""
+        height, width = score_feats.shape[1:3]
+        num_pos = height * width
+        num_offsets = len(self._offsets[0])
+        sources = []
+        if len(group.window_pos):
+            scores = window if group.uses_all_window_slots else \
+                window.index_select(1, group.window_pos)
+            win_width = tile.win_cols.stop - tile.win_cols.start
+
+            def window_rows(index: Tensor) -> Tensor:
+                local = tile.gather.gather(1, index % num_offsets)
+                pos = (tile.win_rows.start + local // win_width) * width + \
+                    tile.win_cols.start + local % win_width
+                slot = group.window_slots[index // num_offsets]
+                return slot * num_pos + pos
+
+            sources.append(
+                _Source(
+                    scores.reshape(scores.shape[0], -1), window_rows,
+                    lambda index: group.window_counts[index // num_offsets]))
+        if group.global_slot is not None:
+            keys = score_feats[group.global_slot].view(num_pos, -1)
+            scores = _buffer(workspace, 'global',
+                             (score_block.shape[0], num_pos), score_block)
+            torch.mm(score_block, keys.T, out=scores)
+            offset = group.global_slot * num_pos
+            dtype = group.window_counts.dtype
+            sources.append(
+                _Source(scores, lambda index: offset + index,
+                        lambda index: torch.ones_like(index, dtype=dtype)))
+        return sources
+
+    def _select(self, sources: List[_Source], block: Tensor,
+                memory: ContextMemory, tolerance: Optional[Tensor]
+                ) -> Tuple[Tensor, Tensor, Tensor]:
+        """The candidates that can be in the top-k, with exact scores.
+
+        Without ``tolerance`` the scores are exact and the top-k of each
+        source is returned. Otherwise, with ``tau`` the k-th best coarse
+        score over the sources, every candidate scoring at least
+        ``tau - 2 * tolerance`` is kept (the exact k-th best is at least
+        ``tau - tolerance``) and re-scored from ``memory.feats``.
+
+        Returns:
+            ``(values, counts, rows)``, each ``(Q, M)``: dot products,
+            multiplicities and memory rows of the candidates.
+        """
+        values, counts, rows = [], [], []
+        if tolerance is None:
+            for source in sources:
+                value, index = source.scores.topk(
+                    min(self.topk, source.scores.shape[1]), dim=1)
+                values.append(value)
+                counts.append(source.counts(index))
+                rows.append(source.rows(index))
+            return torch.cat(values, 1), torch.cat(counts, 1), torch.cat(
+                rows, 1)
+        keep = [min(4 * self.topk, s.scores.shape[1]) for s in sources]
+        tops = [s.scores.topk(k, dim=1) for s, k in zip(sources, keep)]
+        best = torch.cat([value[:, :self.topk] for value, _ in tops], 1)
+        kth = best.topk(min(self.topk, best.shape[1]), dim=1).values[:, -1:]
+        floor = kth.to(tolerance.dtype) - 2 * tolerance
+        if best.shape[1] < self.topk:
+            floor = torch.full_like(floor, float('-inf'))
+        for i, source in enumerate(sources):
+            while keep[i] < source.scores.shape[1] and bool(
+                    (tops[i].values[:, -1:].to(floor.dtype) >= floor).any()):
+                keep[i] = min(2 * keep[i], source.scores.shape[1])
+                tops[i] = source.scores.topk(keep[i], dim=1)
+            needed = int((tops[i].values.to(floor.dtype) >= floor).sum(1).max())
+            if needed == 0:
+                continue
+            coarse = tops[i].values[:, :needed]
+            index = tops[i].indices[:, :needed]
+            row = source.rows(index)
+            keys = memory.feats.view(-1, block.shape[1]).index_select(
+                0, row.view(-1)).view(*row.shape, block.shape[1])
+            exact = torch.bmm(keys, block[:, :, None])[..., 0]
+            values.append(exact.masked_fill_(coarse.isneginf(),
+                                             float('-inf')))
+            counts.append(source.counts(index))
+            rows.append(row)
+        return torch.cat(values, 1), torch.cat(counts, 1), torch.cat(rows, 1)
+
     @staticmethod
-    def _window_scores(block: Tensor, tile: _Tile, memory: ContextMemory,
+    def _window_scores(block: Tensor, tile: _Tile, feats: Tensor,
                        slots: Tensor, workspace: Dict[str, Tensor]) -> Tensor:
         """Dot products of a query block with its disks in memory slots.
 
         Args:
-            block: ``(Q, C)`` queries of ``tile``.
+            block: ``(Q, C)`` queries of ``tile``, in the dtype of ``feats``.
             tile: The tile.
-            memory: The memory.
+            feats: ``(S, h, w, C)`` memory features.
             slots: ``(n,)`` memory slots, increasing.
             workspace: Reusable buffers (keyed by name), grown on demand.
 
@@ -276,8 +418,8 @@ class LabelPropagator(BaseModule):
             ``(Q, n, D)`` scores, ``D`` the disk offsets; ``-inf`` where the
             key lies outside the grid. A view into ``workspace``.
         """
-        channels = block.shape[1]
-        window = memory.feats[:, tile.win_rows, tile.win_cols]
+        num_query, channels = block.shape
+        window = feats[:, tile.win_rows, tile.win_cols]
         keys = _buffer(workspace, 'keys', (len(slots), ) + window.shape[1:],
                        block)
         first, last = int(slots[0]), int(slots[-1])
@@ -286,28 +428,27 @@ class LabelPropagator(BaseModule):
         else:
             torch.index_select(window, 0, slots, out=keys)
         scores = _buffer(workspace, 'scores',
-                         (keys[:, :, :, 0].numel(), block.shape[0]), block)
-        torch.mm(keys.view(-1, channels), block.T, out=scores)
+                         (num_query, keys[..., 0].numel()), block)
+        torch.mm(block, keys.view(-1, channels).T, out=scores)
         cand = _buffer(workspace, 'cand',
-                       (block.shape[0], len(slots), tile.gather.shape[1]),
-                       block)
+                       (num_query, len(slots), tile.gather.shape[1]), block)
         torch.gather(
-            scores.view(len(slots), -1, block.shape[0]).permute(2, 0, 1),
+            scores.view(num_query, len(slots), -1),
             2,
             tile.gather[:, None].expand(-1, len(slots), -1),
             out=cand)
         if tile.bias is not None:
-            cand += tile.bias[:, None]
+            cand += tile.bias[:, None].to(cand.dtype)
         return cand
 
-    def _aggregate(self, values: Tensor, counts: Tensor, index: Tensor,
+    def _aggregate(self, values: Tensor, counts: Tensor, rows: Tensor,
                    labels: Tensor) -> Tensor:
         """Softmax-weighted labels of the top-k of a candidate multiset.
 
         Args:
             values: ``(Q, M)`` dot products of distinct candidates.
             counts: ``(Q, M)`` multiplicity of each candidate.
-            index: ``(Q, M)`` row of each candidate in ``labels``.
+            rows: ``(Q, M)`` row of each candidate in ``labels``.
             labels: ``(S * h * w, L)`` soft labels of the memory.
 
         Returns:
@@ -316,13 +457,13 @@ class LabelPropagator(BaseModule):
             ``softmax(value / temperature)``.
         """
         values, order = values.sort(dim=1, descending=True)
-        counts = counts.gather(1, order)
+        counts = counts.gather(1, order).to(values.dtype)
         before = counts.cumsum(1) - counts
         taken = torch.minimum(counts, (self.topk - before).clamp(min=0))
         weights = taken * ((values - values[:, :1]) / self.temperature).exp()
         weights = weights / weights.sum(1, keepdim=True)
         return torch.einsum('qm,qml->ql', weights,
-                            labels[index.gather(1, order)])
+                            labels[rows.gather(1, order)])
 
     def _plan(self, memory: ContextMemory, contexts: Sequence[Sequence[int]],
               device: torch.device) -> Tuple[Tensor, List[_Group]]:
