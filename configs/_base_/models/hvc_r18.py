@@ -19,5 +19,9 @@ model = dict(
         predictor=dict(
             type='HVCProjector', in_channels=256, hid_channels=256,
             out_channels=256),
+        # in_channels per view: the layer sees concat(q, k), 2 x 256.
+        flow=dict(
+            type='HVCFlowLayer', in_channels=256, hid_channels=256,
+            out_channels=2),
         loss=dict(type='HybridCorrespondenceLoss', pos_radius=0.1)),
     base_momentum=0.99)
