@@ -8,6 +8,9 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 
+# Stop at the first NaN/Inf loss and never save non-finite weights.
+custom_hooks = [dict(type='NonFiniteGuardHook')]
+
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
