@@ -12,7 +12,7 @@ train_pipeline = [
     dict(type='LoadImageWithCheck'),
     dict(
         type='RandomResizedCropPair',
-        size=96,
+        size=64,
         scale=(0., 1.),
         ratio=(3. / 4., 4. / 3.)),
     dict(type='PackCropPairInputs'),
@@ -33,12 +33,12 @@ train_dataloader = dict(
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='Adam', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.))
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=300)
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=240)
 param_scheduler = []
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=100,
+        type='CheckpointHook', by_epoch=False, interval=80,
         max_keep_ckpts=2))
 log_processor = dict(by_epoch=False, window_size=10)

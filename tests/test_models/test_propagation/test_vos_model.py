@@ -77,11 +77,12 @@ def test_predicts_every_frame_and_keeps_the_given_one():
 
 def test_soft_labels_are_resized_with_aligned_corners():
     # Frame 1 repeats frame 0. Its padded context is 4 copies of frame 0,
-    # so each position's own copy fills the top-k and frame 1 receives
-    # frame 0's soft labels unchanged: the output is the argmax of the
-    # given mask resized to the 4 x 6 feature grid and back, both with
+    # so with top-4 each position's own copy fills the top-k and frame 1
+    # receives frame 0's soft labels unchanged: the output is the argmax of
+    # the given mask resized to the 4 x 6 feature grid and back, both with
     # align_corners=True.
-    model = build_model()
+    model = build_model(
+        propagator=dict(type='LabelPropagator', context_size=3, topk=4))
     frames = noise_frames(3, 1)
     frames[1] = frames[0]
     given = mask_with((1, (0, 14, 0, 19)), (3, (13, 32, 30, 48)))

@@ -1,0 +1,50 @@
+"""Save a randomly initialised model of a config as a checkpoint.
+
+The baseline for "what does training buy": evaluate the saved file with
+tools/test.py exactly like a trained checkpoint.
+
+Example::
+
+    python tools/analysis_tools/random_init_checkpoint.py \
+        configs/propagation/demo_davis_r18.py work_dirs/random_init.pth
+"""
+import argparse
+import os
+import os.path as osp
+
+import torch
+from mmengine.config import Config
+from mmengine.runner import set_random_seed
+
+from mmhvc.registry import MODELS
+from mmhvc.utils import register_all_modules
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Save a randomly initialised model as a checkpoint')
+    parser.add_argument('config', help='config whose model is initialised')
+    parser.add_argument('out', help='output checkpoint path')
+    parser.add_argument('--seed', type=int, default=0, help='random seed')
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    register_all_modules()
+    cfg = Config.fromfile(args.config)
+    set_random_seed(args.seed)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    tmp = args.out + '.tmp'
+    torch.save(
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(seed=args.seed, config=osp.basename(args.config))), tmp)
+    os.replace(tmp, args.out)
+    print(f'random initialisation (seed {args.seed}) saved to {args.out}')
+
+
+if __name__ == '__main__':
+    main()
