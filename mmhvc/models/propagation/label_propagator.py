@@ -140,9 +140,9 @@ class LabelPropagator(BaseModule):
             on CPUs with bfloat16 dot-product instructions (AVX512-BF16 or
             AMX), where it is several times faster than float32 scoring.
             It relies on float32 accumulation of bfloat16 products, so on
-            CUDA enable it only with
-            ``torch.backends.cuda.matmul.allow_bf16_reduced_precision_reduction``
-            set to False.
+            CUDA enable it only when
+            ``torch.backends.cuda.matmul`` does not allow reduced-precision
+            bfloat16 reductions (``allow_bf16_reduced_precision_reduction``).
         tile_size: Side of the query blocks; a speed/memory trade-off that
             does not change the result.
         init_cfg: Initialisation config (the propagator has no weights).
@@ -387,7 +387,8 @@ class LabelPropagator(BaseModule):
                     (tops[i].values[:, -1:].to(floor.dtype) >= floor).any()):
                 keep[i] = min(2 * keep[i], source.scores.shape[1])
                 tops[i] = source.scores.topk(keep[i], dim=1)
-            needed = int((tops[i].values.to(floor.dtype) >= floor).sum(1).max())
+            above = tops[i].values.to(floor.dtype) >= floor
+            needed = int(above.sum(1).max())
             if needed == 0:
                 continue
             coarse = tops[i].values[:, :needed]

@@ -1,5 +1,5 @@
 """Semi-supervised video object segmentation by label propagation."""
-from typing import Dict, List, NamedTuple, Optional, Sequence, Union
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from mmhvc.registry import MODELS
 from ..utils.checkpoint_convert import (find_state_dict, is_resnet_key,
                                         load_checkpoint_file)
+from .context_memory import ContextMemory
 
 _IGNORED_KEY_SUFFIX = 'num_batches_tracked'
 
@@ -74,12 +75,12 @@ class LabelPropagationSegmentor(BaseModel):
     own channels (the first group also predicts the background). The
     groups' predictions are summed; at a later given frame the new objects'
     resized masks ``m`` replace the prediction where they have foreground
-    (``p = (1 - s) * p + s * m`` with ``s = sum(m)``). The soft labels of each frame are kept as
-    they are and reused as context. The output of a frame is the argmax of
-    its soft labels upsampled to the frame size (bilinear,
-    ``align_corners=True``), mapped back to object ids; where a given mask
-    has an object, that object is written. Frames before the first given
-    frame are background.
+    (``p = (1 - s) * p + s * m`` with ``s = sum(m)``). The soft labels of
+    each frame are kept as they are and reused as context. The output of a
+    frame is the argmax of its soft labels upsampled to the frame size
+    (bilinear, ``align_corners=True``), mapped back to object ids; where a
+    given mask has an object, that object is written. Frames before the
+    first given frame are background.
 
     Weights: ``backbone`` takes the encoder of an mmhvc training checkpoint
     (``backbone.*`` keys) or a backbone-only file (bare torchvision ResNet
@@ -263,23 +264,10 @@ class LabelPropagationSegmentor(BaseModel):
                     soft, label_ids, (height, width))
                 if t in given_at:
                     k = given_at[t]
-                    given = torch.where(
-                        torch.isin(
-                            given_masks[k],
-                            torch.tensor(group_ids[k], device=video.device)),
-                        given_masks[k], torch.zeros_like(given_masks[k]))
-                    members = group_ids[k] if groups else [0] + group_ids[k]
-                    labels = self._given_labels(given, members, channel_of,
-                                                feat.shape[1:])
-                    soft = labels if soft is None else self._overwrite(
-                        soft, labels)
-                    out = given if out is None else torch.where(
-                        given > 0, given, out)
-                    channels = torch.zeros(
-                        len(channel_of), 1, 1, dtype=feat.dtype,
-                        device=feat.device)
-                    channels[[channel_of[obj] for obj in members]] = 1
-                    groups.append(_ObjectGroup(t, channels))
+                    soft, out = self._start_group(t, given_masks[k],
+                                                  group_ids[k], groups,
+                                                  channel_of, soft, out,
+                                                  feat.shape[1:])
                 memory.retain(
                     self.propagator.memory_frames([g.start for g in groups],
                                                   t))
@@ -289,7 +277,42 @@ class LabelPropagationSegmentor(BaseModel):
                 progress.update()
         return preds
 
-    def _propagate(self, feat: Tensor, memory, groups: List[_ObjectGroup],
+    def _start_group(self, t: int, mask: Tensor, ids: List[int],
+                     groups: List[_ObjectGroup], channel_of: Dict[int, int],
+                     soft: Optional[Tensor], out: Optional[Tensor],
+                     grid: torch.Size) -> Tuple[Tensor, Tensor]:
+        """Add the group of the objects ``ids`` given at frame ``t``.
+
+        Args:
+            t: The given frame.
+            mask: ``(H, W)`` given label map of frame ``t``.
+            ids: The objects first given at ``t``.
+            groups: The groups so far; the new one is appended.
+            channel_of: Label channel of each object id (0: background).
+            soft: ``(L, h, w)`` propagated labels of frame ``t``, or None at
+                the first given frame.
+            out: ``(H, W)`` predicted ids of frame ``t``, or None.
+            grid: Feature grid ``(h, w)``.
+
+        Returns:
+            The soft labels of frame ``t`` with the given objects blended in
+            and its output ids with the given objects written over.
+        """
+        given = torch.where(
+            torch.isin(mask, torch.tensor(ids, device=mask.device)), mask,
+            torch.zeros_like(mask))
+        members = ids if groups else [0] + ids
+        labels = self._given_labels(given, members, channel_of, grid)
+        channels = labels.new_zeros(len(channel_of), 1, 1)
+        channels[[channel_of[obj] for obj in members]] = 1
+        groups.append(_ObjectGroup(t, channels))
+        if soft is None:
+            return labels, given
+        return self._overwrite(soft, labels), torch.where(
+            given > 0, given, out)
+
+    def _propagate(self, feat: Tensor, memory: ContextMemory,
+                   groups: List[_ObjectGroup],
                    t: int) -> Optional[Tensor]:
         """Sum of the groups' predictions for frame ``t``, each restricted
         to its channels; None before the first group."""

@@ -1,0 +1,30 @@
+# JHMDB split 1 test videos (the pose-propagation validation set): the 15
+# joints of the first frame are propagated to every frame; PCK@0.1 and
+# PCK@0.2 relative to 0.6 x the diagonal of each frame's joint box, the first
+# frame not scored.
+dataset_type = 'JHMDBDataset'
+data_root = 'data/JHMDB'
+
+test_pipeline = [
+    dict(type='LoadVideoFrames'),
+    dict(type='LoadVideoKeypoints', num_joints=15),
+    # The protocol encodes 320 x 320 frames (40 x 40 feature grid at stride
+    # 8); keypoints stay in the original pixel coordinates.
+    dict(type='ResizeVideo', scale=(320, 320)),
+    dict(type='PackKeypointVideoInputs'),
+]
+
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split=1,
+        test_mode=True,
+        pipeline=test_pipeline))
+
+test_evaluator = dict(type='PCKMetric', thresholds=(0.1, 0.2))

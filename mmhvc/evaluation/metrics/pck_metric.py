@@ -1,0 +1,170 @@
+"""JHMDB pose propagation metric (PCK)."""
+from collections import OrderedDict
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+
+from mmhvc.registry import METRICS
+from ..functional.pck import (DEFAULT_SIZE_SCALE, normalized_distances,
+                              pck_counts, pck_from_counts)
+from .table_utils import format_score, report_tables
+from .utils import get_meta, sample_to_dict
+
+
+def _get_array(sample: dict, key: str, ndim: int) -> np.ndarray:
+    """Fetch a data field as a numpy array with ``ndim`` dimensions."""
+    value = get_meta(sample, key)
+    if isinstance(value, dict) and 'data' in value:
+        value = value['data']
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    value = np.asarray(value)
+    if value.ndim != ndim:
+        raise ValueError(
+            f'{key!r} of video {sample.get("seq_name", "<unknown>")!r} must '
+            f'have {ndim} dimensions, got shape {value.shape}')
+    return value
+
+
+@METRICS.register_module()
+class PCKMetric(BaseMetric):
+    """Percentage of correct keypoints of propagated joints (JHMDB).
+
+    A joint annotated (visible) in a scored frame is correct at threshold
+    ``alpha`` when the distance between the predicted and annotated
+    positions is at most ``alpha`` times the frame's reference size,
+    ``size_scale`` (0.6) times the diagonal of the box around the frame's
+    visible annotated joints. A joint the prediction lost counts as wrong;
+    frames whose visible joints span no box are not scored. PCK is computed
+    per joint over all scored instances of the dataset and averaged over
+    the joints (see :mod:`mmhvc.evaluation.functional.pck`). By default the
+    given frame is not scored.
+
+    Each sample is one video with ``pred_keypoints`` (``(T, J, 2)``),
+    ``pred_visible`` (``(T, J)``), ``gt_keypoints`` and ``gt_visible`` (same
+    shapes, ``(x, y)`` pixels of the original frame) and the metainfo
+    ``seq_name``, ``given_frames`` and optionally ``split``.
+
+    With ``output_dir`` set, ``compute_metrics`` writes
+    ``global_results[-<split>].csv``, ``per-joint_results[-<split>].csv``
+    and ``per-sequence_results[-<split>].csv`` (one ``PCK@<alpha>`` column
+    per threshold).
+
+    Args:
+        thresholds: The ``alpha`` values; the protocol reports 0.1 and 0.2.
+        size_scale: Factor of the box diagonal giving the reference size.
+        score_given_frames: Whether the given frame is scored.
+        split: Split name in the CSV file names; defaults to the samples'
+            ``split`` metainfo.
+        output_dir: Folder of the CSV files; when None at test time and not
+            set by ``ResultDirHook``, no file is written.
+        collect_device: Device used to gather results across ranks.
+        prefix: Prefix of the metric names.
+    """
+
+    def __init__(self,
+                 thresholds: Sequence[float] = (0.1, 0.2),
+                 size_scale: float = DEFAULT_SIZE_SCALE,
+                 score_given_frames: bool = False,
+                 split: Optional[str] = None,
+                 output_dir: Optional[str] = None,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if not thresholds or min(thresholds) <= 0:
+            raise ValueError(f'thresholds must be positive, got {thresholds}')
+        self.thresholds = tuple(float(a) for a in thresholds)
+        self.size_scale = size_scale
+        self.score_given_frames = score_given_frames
+        self.split = split
+        self.output_dir = output_dir
+
+    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
+        """Count the correct and scored joints of each video of the batch.
+
+        Args:
+            data_batch: The batch from the dataloader (unused).
+            data_samples: Model outputs, one per video (see the class
+                description).
+        """
+        for data_sample in data_samples:
+            sample = sample_to_dict(data_sample)
+            seq_name = get_meta(sample, 'seq_name')
+            pred = _get_array(sample, 'pred_keypoints', 3)
+            found = _get_array(sample, 'pred_visible', 2).astype(bool)
+            gt = _get_array(sample, 'gt_keypoints', 3)
+            visible = _get_array(sample, 'gt_visible', 2).astype(bool)
+            if pred.shape != gt.shape:
+                raise ValueError(
+                    f'video {seq_name!r}: pred_keypoints {pred.shape} do not '
+                    f'match gt_keypoints {gt.shape}')
+            frames = self._scored_frames(sample, len(gt))
+            try:
+                distances = normalized_distances(pred[frames], found[frames],
+                                                 gt[frames], visible[frames],
+                                                 self.size_scale)
+            except ValueError as e:
+                raise ValueError(f'video {seq_name!r}: {e}') from e
+            correct, total = pck_counts(distances, self.thresholds)
+            self.results.append(
+                dict(
+                    seq_name=seq_name,
+                    split=sample.get('split'),
+                    correct=correct,
+                    total=total))
+
+    def _scored_frames(self, sample: dict, num_frames: int) -> List[int]:
+        """Indices of the frames that are scored."""
+        if self.score_given_frames:
+            return list(range(num_frames))
+        given = {int(t) for t in get_meta(sample, 'given_frames')}
+        return [t for t in range(num_frames) if t not in given]
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        """Sum the counts over all videos and compute PCK.
+
+        Args:
+            results: The gathered ``process`` results, one per video.
+
+        Returns:
+            ``PCK@<alpha>`` for each threshold, in [0, 1].
+        """
+        if not results:
+            raise ValueError('PCKMetric: no video was evaluated')
+        num_joints = {len(r['total']) for r in results}
+        if len(num_joints) != 1:
+            raise ValueError(f'PCKMetric: the videos have different numbers '
+                             f'of joints {sorted(num_joints)}')
+        logger: MMLogger = MMLogger.get_current_instance()
+        per_joint, mean = pck_from_counts(
+            sum(r['correct'] for r in results),
+            sum(r['total'] for r in results))
+        names = list((self.dataset_meta or {}).get('joint_names') or [])
+        if len(names) != per_joint.shape[1]:
+            names = [f'joint_{j}' for j in range(per_joint.shape[1])]
+        columns = [f'PCK@{alpha:g}' for alpha in self.thresholds]
+        joint_rows = [['Joint'] + columns
+                      ] + [[name] + [format_score(v) for v in per_joint[:, j]]
+                           for j, name in enumerate(names)]
+        video_rows = [['Sequence'] + columns] + [[r['seq_name']] + [
+            format_score(v)
+            for v in pck_from_counts(r['correct'], r['total'])[1]
+        ] for r in results]
+        split = self.split or '+'.join(
+            sorted({r['split']
+                    for r in results if r['split']}))
+        suffix = f'-{split}' if split else ''
+        title = f' for {split}' if split else ''
+        report_tables([
+            (f'Per-joint results{title}:', f'per-joint_results{suffix}.csv',
+             joint_rows),
+            (f'Per-sequence results{title}:',
+             f'per-sequence_results{suffix}.csv', video_rows),
+            (f'Global results{title}:', f'global_results{suffix}.csv',
+             [columns, [format_score(v) for v in mean]]),
+        ], self.output_dir, logger)
+        return OrderedDict(
+            (column, float(value)) for column, value in zip(columns, mean))

@@ -1,0 +1,180 @@
+"""VIP part propagation metric (mIoU over the part classes)."""
+import os.path as osp
+from collections import OrderedDict
+from typing import Any, Dict, List, Optional, Sequence
+
+import cv2
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+
+from mmhvc.registry import METRICS
+from ..functional.part_miou import intersect_and_union, iou_from_counts
+from .table_utils import format_score, report_tables
+from .utils import get_label_maps, get_meta, sample_to_dict, save_label_maps
+
+
+@METRICS.register_module()
+class VIPMetric(BaseMetric):
+    """Mean IoU of propagated part labels (VIP protocol).
+
+    For each class, the intersection and the union of the predicted and the
+    annotated regions are summed over every scored frame of every video;
+    the class IoU is their ratio and ``mIoU`` is the mean over the classes
+    whose union is not empty. Pixels annotated ``ignore_index`` are not
+    counted. A per-video mIoU (from that video's counts alone) is reported
+    as well.
+
+    Each sample is one video with ``pred_masks`` and ``gt_masks``
+    ``(T, H, W)`` class-id maps and the metainfo ``seq_name``,
+    ``frame_names``, ``given_frames`` and optionally ``split``. When the
+    frames were resized before propagation (metainfo ``img_shape`` equal to
+    the prediction's size and ``ori_shape`` to the annotation's), the
+    predicted maps are resized to the annotation's size with
+    nearest-neighbour interpolation; any other size mismatch is an error.
+
+    With ``output_dir`` set, ``compute_metrics`` writes
+    ``global_results[-<split>].csv`` (``mIoU``),
+    ``per-class_results[-<split>].csv`` (``Class,IoU``) and
+    ``per-sequence_results[-<split>].csv`` (``Sequence,mIoU``).
+
+    Args:
+        num_classes: Number of classes, background included (VIP: 20).
+        ignore_index: Annotation value of unlabelled pixels.
+        score_given_frames: Whether frames that carried a given mask are
+            scored. The protocol scores every frame.
+        split: Split name in the CSV file names; defaults to the samples'
+            ``split`` metainfo.
+        output_dir: Folder of the CSV files (and masks); when None at test
+            time and not set by ``ResultDirHook``, no file is written.
+        save_masks: Also write the predicted maps (at the annotation's
+            size) as ``<output_dir>/<seq>/<frame>.png``.
+        collect_device: Device used to gather results across ranks.
+        prefix: Prefix of the metric names.
+    """
+
+    def __init__(self,
+                 num_classes: int = 20,
+                 ignore_index: int = 255,
+                 score_given_frames: bool = True,
+                 split: Optional[str] = None,
+                 output_dir: Optional[str] = None,
+                 save_masks: bool = False,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if num_classes < 1:
+            raise ValueError(f'num_classes must be >= 1, got {num_classes}')
+        self.num_classes = num_classes
+        self.ignore_index = ignore_index
+        self.score_given_frames = score_given_frames
+        self.split = split
+        self.output_dir = output_dir
+        self.save_masks = save_masks
+
+    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
+        """Count the intersections and unions of each video of the batch.
+
+        Args:
+            data_batch: The batch from the dataloader (unused).
+            data_samples: Model outputs, one per video (see the class
+                description).
+        """
+        for data_sample in data_samples:
+            sample = sample_to_dict(data_sample)
+            seq_name = get_meta(sample, 'seq_name')
+            if sample.get('gt_masks') is None:
+                raise KeyError(f'video {seq_name!r} has no gt_masks: '
+                               'VIPMetric needs the label map of every frame')
+            gt = get_label_maps(sample, 'gt_masks')
+            pred = self._prediction_at(sample, gt.shape)
+            if self.save_masks:
+                if not self.output_dir:
+                    raise ValueError('VIPMetric: save_masks needs an '
+                                     'output_dir (set it in the config, or '
+                                     'let ResultDirHook set it)')
+                save_label_maps(
+                    osp.join(self.output_dir, seq_name), pred,
+                    get_meta(sample, 'frame_names'), range(len(pred)))
+            frames = self._scored_frames(sample, len(gt))
+            try:
+                intersection, union = intersect_and_union(
+                    pred[frames], gt[frames], self.num_classes,
+                    self.ignore_index)
+            except ValueError as e:
+                raise ValueError(f'video {seq_name!r}: {e}') from e
+            self.results.append(
+                dict(
+                    seq_name=seq_name,
+                    split=sample.get('split'),
+                    intersection=intersection,
+                    union=union))
+
+    def _prediction_at(self, sample: dict, shape: tuple) -> np.ndarray:
+        """``pred_masks`` at the annotation's ``(T, H, W)`` size."""
+        seq_name = sample['seq_name']
+        pred = get_label_maps(sample, 'pred_masks')
+        if pred.shape == shape:
+            return pred
+        resized = len(pred) == shape[0] and \
+            tuple(sample.get('img_shape', ())) == pred.shape[1:] and \
+            tuple(sample.get('ori_shape', ())) == shape[1:]
+        if not resized:
+            raise ValueError(
+                f'video {seq_name!r}: pred_masks {pred.shape} do not match '
+                f'gt_masks {shape}, and the metainfo does not record a '
+                f'resize from ori_shape {sample.get("ori_shape")} to '
+                f'img_shape {sample.get("img_shape")}')
+        size = (shape[2], shape[1])
+        return np.stack([
+            cv2.resize(
+                frame.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+            for frame in pred
+        ])
+
+    def _scored_frames(self, sample: dict, num_frames: int) -> List[int]:
+        """Indices of the frames that are scored."""
+        if self.score_given_frames:
+            return list(range(num_frames))
+        given = {int(t) for t in get_meta(sample, 'given_frames')}
+        return [t for t in range(num_frames) if t not in given]
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        """Sum the counts over all videos and compute the IoUs.
+
+        Args:
+            results: The gathered ``process`` results, one per video.
+
+        Returns:
+            ``mIoU`` in [0, 1].
+        """
+        if not results:
+            raise ValueError('VIPMetric: no video was evaluated')
+        logger: MMLogger = MMLogger.get_current_instance()
+        iou, miou = iou_from_counts(
+            sum(r['intersection'] for r in results),
+            sum(r['union'] for r in results))
+        names = list((self.dataset_meta or {}).get('classes')
+                     or [str(c) for c in range(self.num_classes)])
+        if len(names) != self.num_classes:
+            names = [str(c) for c in range(self.num_classes)]
+        class_rows = [['Class', 'IoU']] + [[name, format_score(value)]
+                                           for name, value in zip(names, iou)]
+        video_rows = [['Sequence', 'mIoU']] + [[
+            r['seq_name'],
+            format_score(iou_from_counts(r['intersection'], r['union'])[1])
+        ] for r in results]
+        split = self.split or '+'.join(
+            sorted({r['split']
+                    for r in results if r['split']}))
+        suffix = f'-{split}' if split else ''
+        title = f' for {split}' if split else ''
+        report_tables([
+            (f'Per-class results{title}:', f'per-class_results{suffix}.csv',
+             class_rows),
+            (f'Per-sequence results{title}:',
+             f'per-sequence_results{suffix}.csv', video_rows),
+            (f'Global results{title}:', f'global_results{suffix}.csv',
+             [['mIoU'], [format_score(miou)]]),
+        ], self.output_dir, logger)
+        return OrderedDict(mIoU=miou)

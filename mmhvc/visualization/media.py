@@ -1,0 +1,189 @@
+"""Reading frames from images, frame folders or video files; writing
+videos (mp4 through OpenCV, GIF through Pillow).
+
+Frames are handed around as ``np.uint8`` ``(H, W, 3)`` arrays; readers
+return BGR (what the models expect), writers take RGB.
+"""
+import os
+import os.path as osp
+from typing import Iterator, List, Optional, Sequence
+
+import cv2
+import mmcv
+import numpy as np
+from PIL import Image
+
+from .layout import check_rgb
+
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
+                    '.webp')
+VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v',
+                    '.mpg', '.mpeg', '.gif')
+
+
+def is_image_file(path: str) -> bool:
+    """Whether ``path`` has an image file extension."""
+    return osp.splitext(path)[1].lower() in IMAGE_EXTENSIONS
+
+
+def read_image(path: str) -> np.ndarray:
+    """Read a colour image as ``(H, W, 3)`` uint8 BGR.
+
+    Raises:
+        FileNotFoundError: No such file.
+        ValueError: The file is not a readable image.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'image not found: {path}')
+    image = mmcv.imread(path, flag='color')
+    if image is None:
+        raise ValueError(f'could not read an image from {path}')
+    return image
+
+
+def list_frames(folder: str) -> List[str]:
+    """Image files of a frame folder, sorted by name.
+
+    Raises:
+        ValueError: The folder holds no image files.
+    """
+    names = sorted(n for n in os.listdir(folder) if is_image_file(n))
+    if not names:
+        raise ValueError(f'no image files ({", ".join(IMAGE_EXTENSIONS)}) '
+                         f'in the frame folder {folder}')
+    return [osp.join(folder, n) for n in names]
+
+
+def count_frames(source: str) -> int:
+    """Number of frames of an image (1), frame folder or video file."""
+    if osp.isdir(source):
+        return len(list_frames(source))
+    if is_image_file(source):
+        read_image(source)
+        return 1
+    capture = _open_video(source)
+    count = 0
+    while capture.grab():
+        count += 1
+    capture.release()
+    return count
+
+
+def iter_frames(source: str,
+                indices: Optional[Sequence[int]] = None
+                ) -> Iterator[np.ndarray]:
+    """Yield BGR frames of an image, a frame folder or a video file.
+
+    Args:
+        source: Image file, folder of image files (sorted by name) or
+            video file.
+        indices: Frame indices to read, in increasing order; None for all.
+
+    Raises:
+        FileNotFoundError: ``source`` does not exist.
+        IndexError: An index is past the last frame.
+    """
+    if not osp.exists(source):
+        raise FileNotFoundError(f'input not found: {source}')
+    if indices is not None:
+        indices = [int(i) for i in indices]
+        if indices != sorted(set(indices)) or (indices and indices[0] < 0):
+            raise ValueError(f'frame indices must be increasing and >= 0, '
+                             f'got {indices}')
+    if osp.isdir(source):
+        paths = list_frames(source)
+        for i in range(len(paths)) if indices is None else indices:
+            if i >= len(paths):
+                raise IndexError(f'frame {i} requested but {source} has '
+                                 f'{len(paths)} frames')
+            yield read_image(paths[i])
+        return
+    if is_image_file(source):
+        if indices not in (None, [0]):
+            raise IndexError(f'{source} is a single image (frame 0), got '
+                             f'frame indices {indices}')
+        yield read_image(source)
+        return
+    yield from _iter_video(source, indices)
+
+
+def _open_video(path: str) -> cv2.VideoCapture:
+    capture = cv2.VideoCapture(path)
+    if not capture.isOpened():
+        raise ValueError(f'could not open {path} as a video (expected an '
+                         'image, a frame folder or a video file)')
+    return capture
+
+
+def _iter_video(path: str,
+                indices: Optional[List[int]]) -> Iterator[np.ndarray]:
+    capture = _open_video(path)
+    wanted = None if indices is None else set(indices)
+    last = None if indices is None else indices[-1]
+    index = 0
+    try:
+        while last is None or index <= last:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            if wanted is None or index in wanted:
+                yield frame
+            index += 1
+    finally:
+        capture.release()
+    if last is not None and index <= last:
+        raise IndexError(f'frame {last} requested but {path} has {index} '
+                         'frames')
+
+
+def write_video(frames: Sequence[np.ndarray], path: str,
+                fps: float = 10.) -> None:
+    """Write RGB frames as an mp4 (``.mp4``, OpenCV ``mp4v``) or an
+    animated GIF (``.gif``, Pillow, looping).
+
+    Args:
+        frames: ``(H, W, 3)`` uint8 RGB frames, all of one size.
+        path: Output file; its extension picks the format.
+        fps: Frames per second.
+    """
+    if not frames:
+        raise ValueError(f'no frames to write to {path}')
+    if fps <= 0:
+        raise ValueError(f'fps must be > 0, got {fps}')
+    size = frames[0].shape
+    for k, frame in enumerate(frames):
+        check_rgb(frame, f'frame {k}')
+        if frame.shape != size:
+            raise ValueError(f'frame {k} is {frame.shape}, frame 0 {size}')
+    ext = osp.splitext(path)[1].lower()
+    if osp.dirname(path):
+        os.makedirs(osp.dirname(path), exist_ok=True)
+    if ext == '.gif':
+        images = [Image.fromarray(frame) for frame in frames]
+        images[0].save(
+            path,
+            save_all=True,
+            append_images=images[1:],
+            duration=int(round(1000 / fps)),
+            loop=0)
+    elif ext == '.mp4':
+        writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                                 (size[1], size[0]))
+        if not writer.isOpened():
+            raise RuntimeError(f'OpenCV could not open {path} for writing '
+                               '(mp4v codec)')
+        for frame in frames:
+            writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        writer.release()
+    else:
+        raise ValueError(f'{path}: videos are written as .mp4 or .gif, got '
+                         f'"{ext}"')
+
+
+def write_image(image: np.ndarray, path: str) -> None:
+    """Write an RGB image (format from the extension, e.g. ``.png``)."""
+    check_rgb(image)
+    if osp.dirname(path):
+        os.makedirs(osp.dirname(path), exist_ok=True)
+    if not cv2.imwrite(path, np.ascontiguousarray(image[..., ::-1])):
+        raise ValueError(f'could not write an image to {path}')
