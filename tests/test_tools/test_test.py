@@ -1,0 +1,75 @@
+"""End-to-end propagation evaluation through tools/test.py."""
+import csv
+import glob
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(REPO, 'configs', 'propagation', 'demo_davis_r18.py')
+
+
+def run(cmd):
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env['PATH']
+    result = subprocess.run(
+        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+@pytest.fixture(scope='module')
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp('demo')
+    data = str(root / 'davis')
+    run([sys.executable, 'tools/dataset_converters/make_demo_davis.py', data,
+         '--seed', '1', '--num-seqs', '2', '--num-train-seqs', '1',
+         '--frames', '5', '6', '--size', '48x64'])
+    ckpt = str(root / 'random.pth')
+    run([sys.executable, 'tools/analysis_tools/random_init_checkpoint.py',
+         CONFIG, ckpt])
+    return data, ckpt
+
+
+def test_random_backbone_writes_masks_csvs_table_and_overlays(demo, tmp_path):
+    data, ckpt = demo
+    work_dir = str(tmp_path / 'work')
+    log = run([
+        sys.executable, 'tools/test.py', CONFIG, ckpt, '--work-dir', work_dir,
+        '--show-dir', 'vis', '--cfg-options',
+        f'test_dataloader.dataset.data_root={data}'
+    ])
+    assert 'J&F-Mean' in log and '+----' in log
+
+    (run_dir, ) = glob.glob(osp.join(work_dir, '2*'))
+    results = osp.join(run_dir, 'results')
+    with open(osp.join(results, 'global_results-val.csv')) as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:3] == ['J&F-Mean', 'J-Mean', 'J-Recall']
+    jf, j, f_ = (float(v) for v in (rows[1][0], rows[1][1], rows[1][4]))
+    assert 0. <= jf <= 1. and jf == pytest.approx((j + f_) / 2, abs=2e-3)
+    with open(osp.join(results, 'per-sequence_results-val.csv')) as f:
+        per_seq = list(csv.reader(f))
+    assert per_seq[0] == ['Sequence', 'J-Mean', 'F-Mean']
+
+    sequences = sorted(
+        open(osp.join(data, 'ImageSets', '2017', 'val.txt')).read().split())
+    assert {row[0].rsplit('_', 1)[0] for row in per_seq[1:]} == set(sequences)
+    for seq in sequences:
+        frames = sorted(os.listdir(osp.join(data, 'JPEGImages', '480p', seq)))
+        masks = sorted(os.listdir(osp.join(results, seq)))
+        assert masks == [name.replace('.jpg', '.png') for name in frames]
+        first = Image.open(osp.join(results, seq, masks[0]))
+        assert first.mode == 'P'
+        given = np.array(
+            Image.open(osp.join(data, 'Annotations', '480p', seq, masks[0])))
+        # The given frame is reproduced exactly.
+        np.testing.assert_array_equal(np.array(first), given)
+        overlays = os.listdir(osp.join(run_dir, 'vis', seq))
+        assert len(overlays) == len(frames)
+        assert osp.getsize(osp.join(run_dir, 'vis', f'{seq}.mp4')) > 0
