@@ -38,7 +38,12 @@ param_scheduler = []
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=80,
-        max_keep_ckpts=2))
+    checkpoint=dict(by_epoch=False, interval=80, max_keep_ckpts=2))
 log_processor = dict(by_epoch=False, window_size=10)
+
+# Crop pairs with their positive correspondences and the predicted
+# pseudo-flow, every 50 iterations, through the visualizer.
+custom_hooks = [
+    dict(type='CorrespondenceVisualizationHook', interval=50),
+    dict(type='NonFiniteGuardHook'),
+]

@@ -16,7 +16,7 @@ Coordinates:
 
 Images are ``np.uint8`` RGB ``(H, W, 3)`` arrays.
 """
-from typing import List, Sequence, Tuple
+from typing import Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -29,8 +29,8 @@ from .layout import add_title, check_rgb, hstack, resize_to_height
 
 #: Marker colours (RGB), cycled over query points and pairs.
 POINT_COLORS = ((230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48),
-                (145, 30, 180), (70, 240, 240), (240, 50, 230),
-                (210, 245, 60), (0, 128, 128), (170, 110, 40))
+                (145, 30, 180), (70, 240, 240), (240, 50, 230), (210, 245, 60),
+                (0, 128, 128), (170, 110, 40))
 #: Colours of the two views' crop boxes (RGB).
 VIEW_COLORS = ((255, 64, 64), (64, 160, 255))
 
@@ -129,8 +129,9 @@ def heatmap_overlay(image: np.ndarray,
     heatmap = np.asarray(heatmap, dtype=np.float32)
     peak = float(heatmap.max())
     scaled = heatmap / peak if peak > 0 else heatmap
-    scaled = cv2.resize(scaled, (image.shape[1], image.shape[0]),
-                        interpolation=cv2.INTER_LINEAR)
+    scaled = cv2.resize(
+        scaled, (image.shape[1], image.shape[0]),
+        interpolation=cv2.INTER_LINEAR)
     jet = cv2.applyColorMap(
         np.round(np.clip(scaled, 0, 1) * 255).astype(np.uint8),
         cv2.COLORMAP_JET)
@@ -185,11 +186,13 @@ def draw_affinity_heatmaps(image_a: np.ndarray,
         _marker(panel_a, (point * scale).tolist(), point_color(k),
                 cv2.MARKER_CROSS, marker_size)
         panel = heatmap_overlay(image_b, heatmaps[k].cpu().numpy(), alpha)
-        _marker(panel, match.tolist(), point_color(k),
-                cv2.MARKER_TILTED_CROSS, marker_size)
+        _marker(panel, match.tolist(), point_color(k), cv2.MARKER_TILTED_CROSS,
+                marker_size)
         peak = float(heatmaps[k].max())
-        panels.append(add_title(panel, f'#{k} ({point[0]:.0f},{point[1]:.0f}) '
-                                f'max {peak:.2f}'))
+        panels.append(
+            add_title(
+                panel, f'#{k} ({point[0]:.0f},{point[1]:.0f}) '
+                f'max {peak:.2f}'))
     return hstack([add_title(panel_a, 'A: query points')] + panels)
 
 
@@ -213,7 +216,8 @@ def select_positive_pairs(boxes: Tensor, feat_size: Tuple[int, int],
         ``(K, 2)`` int64 flattened positions ``(i in view 1, j in view
         2)``, ``K <= num_pairs`` (0 when the views do not overlap).
     """
-    boxes = torch.as_tensor(boxes, dtype=torch.float64)
+    # float32, as in the loss, so that pairs at the threshold agree with it
+    boxes = torch.as_tensor(boxes, dtype=torch.float32)
     if boxes.shape != (2, 4):
         raise ValueError(f'boxes must be (2, 4), got {tuple(boxes.shape)}')
     mask = coord_positive_mask(boxes[0:1], boxes[1:2], feat_size,
@@ -267,8 +271,8 @@ def draw_crop_pair(source: np.ndarray,
     check_rgb(source, 'source image')
     if len(views) != 2:
         raise ValueError(f'expected two views, got {len(views)}')
-    view_1, view_2 = (check_rgb(v, f'view {k + 1}') for k, v in
-                      enumerate(views))
+    view_1, view_2 = (check_rgb(v, f'view {k + 1}')
+                      for k, v in enumerate(views))
     boxes = torch.as_tensor(boxes, dtype=torch.float64)
     if boxes.shape != (2, 4):
         raise ValueError(f'boxes must be (2, 4), got {tuple(boxes.shape)}')
@@ -289,19 +293,18 @@ def draw_crop_pair(source: np.ndarray,
         color = point_color(k)
         _marker(panel, centres[0][i].tolist(), color, cv2.MARKER_CROSS,
                 marker_size)
-        _marker(panel, centres[1][j].tolist(), color,
-                cv2.MARKER_TILTED_CROSS, marker_size)
+        _marker(panel, centres[1][j].tolist(), color, cv2.MARKER_TILTED_CROSS,
+                marker_size)
     canvas = hstack([panel, view_1, view_2], gap)
     offset_1 = panel.shape[1] + gap
     offset_2 = offset_1 + view_1.shape[1] + gap
     w = feat_size[1]
     for k, (i, j) in enumerate(pairs.tolist()):
-        p1 = cells_to_pixels(torch.tensor([[i // w, i % w]]),
-                             view_1.shape[:2], feat_size)[0]
-        p2 = cells_to_pixels(torch.tensor([[j // w, j % w]]),
-                             view_2.shape[:2], feat_size)[0]
-        start = (int(round(p1[0].item())) + offset_1,
-                 int(round(p1[1].item())))
+        p1 = cells_to_pixels(
+            torch.tensor([[i // w, i % w]]), view_1.shape[:2], feat_size)[0]
+        p2 = cells_to_pixels(
+            torch.tensor([[j // w, j % w]]), view_2.shape[:2], feat_size)[0]
+        start = (int(round(p1[0].item())) + offset_1, int(round(p1[1].item())))
         end = (int(round(p2[0].item())) + offset_2, int(round(p2[1].item())))
         cv2.line(canvas, start, end, point_color(k), 1, cv2.LINE_AA)
         cv2.circle(canvas, start, 2, point_color(k), -1, cv2.LINE_AA)

@@ -46,7 +46,8 @@ def load_scalar_log(path: str) -> List[Record]:
     return records
 
 
-def scalar_series(records: Sequence[Record], key: str,
+def scalar_series(records: Sequence[Record],
+                  key: str,
                   source: str = 'log') -> Tuple[List[float], List[float]]:
     """``(steps, values)`` of the records that hold ``key``.
 
@@ -101,8 +102,12 @@ def plot_scalar_curves(logs: Sequence[Sequence[Record]],
     for ax, key in zip(axes, keys):
         for records, label, source in zip(logs, legend, sources):
             steps, values = scalar_series(records, key, source)
-            ax.plot(steps, values, label=label, linewidth=1.2,
-                    marker='.' if len(steps) < 20 else None)
+            ax.plot(
+                steps,
+                values,
+                label=label,
+                linewidth=1.2,
+                marker='.' if len(steps) < 20 else None)
         ax.set_ylabel(key)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize='small')

@@ -100,8 +100,7 @@ def fit_feature_pca(features: Union[Tensor, Sequence[Tensor]],
     projected = centred[::step] @ components.t()
     low = torch.quantile(projected, clip, dim=0)
     high = torch.quantile(projected, 1 - clip, dim=0)
-    return FeaturePCA(mean, components, eigvals[order].clamp(min=0), low,
-                      high)
+    return FeaturePCA(mean, components, eigvals[order].clamp(min=0), low, high)
 
 
 def pca_to_rgb(features: Tensor, pca: FeaturePCA) -> np.ndarray:

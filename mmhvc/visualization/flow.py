@@ -82,8 +82,8 @@ def upsample_cells(cells: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     """Enlarge a per-cell image to ``size = (H, W)`` pixels, each cell a
     block of equal colour (nearest neighbour)."""
     check_rgb(cells, 'cell image')
-    return cv2.resize(cells, (size[1], size[0]),
-                      interpolation=cv2.INTER_NEAREST)
+    return cv2.resize(
+        cells, (size[1], size[0]), interpolation=cv2.INTER_NEAREST)
 
 
 def draw_flow_arrows(image: np.ndarray,
@@ -128,7 +128,11 @@ def draw_flow_arrows(image: np.ndarray,
             y0 = (r + 0.5) * cell_h - 0.5
             x1 = x0 + flow[0, r, c] / scale * cell_w * step
             y1 = y0 + flow[1, r, c] / scale * cell_h * step
-            cv2.arrowedLine(out, (int(round(x0)), int(round(y0))),
-                            (int(round(x1)), int(round(y1))), color,
-                            thickness, cv2.LINE_AA, tipLength=0.3)
+            cv2.arrowedLine(
+                out, (int(round(x0)), int(round(y0))),
+                (int(round(x1)), int(round(y1))),
+                color,
+                thickness,
+                cv2.LINE_AA,
+                tipLength=0.3)
     return out

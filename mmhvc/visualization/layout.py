@@ -17,8 +17,8 @@ def check_rgb(image: np.ndarray, name: str = 'image') -> np.ndarray:
     """Return ``image`` if it is a ``(H, W, 3)`` uint8 array, else raise."""
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or \
             image.ndim != 3 or image.shape[2] != 3:
-        desc = (f'{image.dtype} {image.shape}'
-                if isinstance(image, np.ndarray) else type(image).__name__)
+        desc = (f'{image.dtype} {image.shape}' if isinstance(
+            image, np.ndarray) else type(image).__name__)
         raise ValueError(f'{name} must be a (H, W, 3) uint8 RGB array, got '
                          f'{desc}')
     return image
@@ -35,10 +35,12 @@ def resize_to_height(image: np.ndarray,
     return cv2.resize(image, (width, height), interpolation=interpolation)
 
 
-def add_title(image: np.ndarray,
-              title: str,
-              font_scale: float = 0.4,
-              color: Tuple[int, int, int] = (0, 0, 0)) -> np.ndarray:
+def add_title(
+    image: np.ndarray,
+    title: str,
+    font_scale: float = 0.4,
+    color: Tuple[int, int, int] = (0, 0, 0)
+) -> np.ndarray:
     """Put a one-line title on a white bar above ``image``.
 
     Text wider than the image is shortened with ``..`` at its end.
@@ -51,8 +53,8 @@ def add_title(image: np.ndarray,
     while text and cv2.getTextSize(text, _FONT, font_scale,
                                    1)[0][0] > image.shape[1] - 4:
         text = text[:-3] + '..' if len(text) > 3 else ''
-    cv2.putText(bar, text, (2, bar_h - baseline - 3), _FONT, font_scale,
-                color, 1, cv2.LINE_AA)
+    cv2.putText(bar, text, (2, bar_h - baseline - 3), _FONT, font_scale, color,
+                1, cv2.LINE_AA)
     return np.concatenate([bar, image], axis=0)
 
 

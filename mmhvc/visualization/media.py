@@ -15,10 +15,7 @@ from PIL import Image
 
 from .layout import check_rgb
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
-                    '.webp')
-VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v',
-                    '.mpg', '.mpeg', '.gif')
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 
 def is_image_file(path: str) -> bool:
@@ -69,9 +66,9 @@ def count_frames(source: str) -> int:
     return count
 
 
-def iter_frames(source: str,
-                indices: Optional[Sequence[int]] = None
-                ) -> Iterator[np.ndarray]:
+def iter_frames(
+        source: str,
+        indices: Optional[Sequence[int]] = None) -> Iterator[np.ndarray]:
     """Yield BGR frames of an image, a frame folder or a video file.
 
     Args:
@@ -136,7 +133,8 @@ def _iter_video(path: str,
                          'frames')
 
 
-def write_video(frames: Sequence[np.ndarray], path: str,
+def write_video(frames: Sequence[np.ndarray],
+                path: str,
                 fps: float = 10.) -> None:
     """Write RGB frames as an mp4 (``.mp4``, OpenCV ``mp4v``) or an
     animated GIF (``.gif``, Pillow, looping).
@@ -181,9 +179,12 @@ def write_video(frames: Sequence[np.ndarray], path: str,
 
 
 def write_image(image: np.ndarray, path: str) -> None:
-    """Write an RGB image (format from the extension, e.g. ``.png``)."""
+    """Write an RGB image (format from the extension; PNG at the highest
+    compression level)."""
     check_rgb(image)
     if osp.dirname(path):
         os.makedirs(osp.dirname(path), exist_ok=True)
-    if not cv2.imwrite(path, np.ascontiguousarray(image[..., ::-1])):
+    params = [cv2.IMWRITE_PNG_COMPRESSION, 9
+              ] if path.lower().endswith('.png') else []
+    if not cv2.imwrite(path, np.ascontiguousarray(image[..., ::-1]), params):
         raise ValueError(f'could not write an image to {path}')

@@ -13,10 +13,11 @@ from PIL import Image
 
 from mmhvc.models.losses.hybrid_correspondence_loss import \
     coord_positive_mask
+from mmhvc.apis import init_model
 from mmhvc.visualization import (affinity_heatmaps, best_matches,
                                  cells_to_pixels, draw_crop_pair,
                                  fit_feature_pca, flow_to_rgb,
-                                 init_propagation_model, pca_to_rgb,
+                                 pca_to_rgb,
                                  pixels_to_cells, select_positive_pairs)
 from mmhvc.visualization.correspondence import VIEW_COLORS
 from mmhvc.visualization.layout import add_title
@@ -56,11 +57,11 @@ def tiny_setup(tmp_path_factory):
         "model = dict(backbone=dict(num_stages=1, strides=(1, ), "
         "out_indices=(0, )))\n")
     torch.manual_seed(0)
-    model = init_propagation_model(str(config))
+    model = init_model(str(config))
     ckpt = root / 'tiny.pth'
     torch.save(dict(state_dict=model.state_dict()), str(ckpt))
     torch.manual_seed(1)
-    other = init_propagation_model(str(config))
+    other = init_model(str(config))
     ckpt_b = root / 'tiny_b.pth'
     torch.save(dict(state_dict=other.state_dict()), str(ckpt_b))
 
@@ -69,10 +70,12 @@ def tiny_setup(tmp_path_factory):
     frames.mkdir()
     base_img = rng.integers(0, 256, (H, W + 8, 3), dtype=np.uint8)
     for t in range(3):
-        cv2.imwrite(str(frames / f'{t:05d}.png'),
-                    base_img[:, 4 * t:4 * t + W])
+        cv2.imwrite(str(frames / f'{t:05d}.png'), base_img[:, 4 * t:4 * t + W])
     return dict(
-        root=root, config=str(config), ckpt=str(ckpt), ckpt_b=str(ckpt_b),
+        root=root,
+        config=str(config),
+        ckpt=str(ckpt),
+        ckpt_b=str(ckpt_b),
         frames=frames)
 
 
@@ -101,8 +104,8 @@ def test_heatmaps_are_softmax_over_b():
 
 def test_pixel_cell_mapping():
     # 48 px wide, 12 cells: 4 px per cell; pixel 5 lies in cell 1
-    cells = pixels_to_cells(torch.tensor([[5., 0.], [47., 31.]]), (32, 48),
-                            (8, 12))
+    cells = pixels_to_cells(
+        torch.tensor([[5., 0.], [47., 31.]]), (32, 48), (8, 12))
     assert cells.tolist() == [[0, 1], [7, 11]]
     centres = cells_to_pixels(cells, (32, 48), (8, 12))
     assert centres.tolist() == [[5.5, 1.5], [45.5, 29.5]]
@@ -113,8 +116,7 @@ def test_pixel_cell_mapping():
 def test_positive_pairs_are_positive_and_nearest():
     boxes = torch.tensor([[0.0, 0.0, 0.6, 0.6], [0.3, 0.3, 1.0, 1.0]])
     pairs = select_positive_pairs(boxes, (6, 6), 0.5, num_pairs=5)
-    mask = coord_positive_mask(boxes[:1].double(), boxes[1:].double(),
-                               (6, 6), 0.5)[0]
+    mask = coord_positive_mask(boxes[:1], boxes[1:], (6, 6), 0.5)[0]
     assert 0 < len(pairs) <= 5
     for i, j in pairs.tolist():
         assert mask[i, j]
@@ -214,8 +216,8 @@ def test_pca_recovers_axes_with_fixed_signs():
     largest = np.abs(axes).argmax(1)
     expected = axes * np.sign(axes[np.arange(3), largest])[:, None]
     np.testing.assert_allclose(pca.components.numpy(), expected, atol=1e-8)
-    np.testing.assert_allclose(pca.variances.numpy(), [25., 4., 0.25],
-                               rtol=1e-8)
+    np.testing.assert_allclose(
+        pca.variances.numpy(), [25., 4., 0.25], rtol=1e-8)
     np.testing.assert_allclose(pca.mean.numpy(), data.mean(0), atol=1e-12)
     rgb = pca_to_rgb(feats, pca)
     assert rgb.shape == (20, 25, 3) and rgb.dtype == np.uint8
@@ -250,8 +252,10 @@ def test_vis_features_image_deterministic(tiny_setup, tmp_path, monkeypatch):
     assert file_digest(outs[0]) == file_digest(outs[1])
     # the columns differ: different weights give different colours (the
     # checkpoints were initialised with seeds 0 and 1, the random column 3)
-    cols = [image[title_height():, k * (W + GAP):k * (W + GAP) + W]
-            for k in range(1, 4)]
+    cols = [
+        image[title_height():, k * (W + GAP):k * (W + GAP) + W]
+        for k in range(1, 4)
+    ]
     assert not np.array_equal(cols[0], cols[1])
     assert not np.array_equal(cols[0], cols[2])
 
@@ -265,8 +269,8 @@ def test_vis_features_video_outputs(tiny_setup, tmp_path, monkeypatch):
     writer.release()
     outs = [tmp_path / 'pca.mp4', tmp_path / 'pca.gif', tmp_path / 'pca.png']
     run_tool('vis_features', [
-        tiny_setup['config'], tiny_setup['ckpt'], '--input', video,
-        '--out', *outs, '--rows', 2, '--fit-frames', 2
+        tiny_setup['config'], tiny_setup['ckpt'], '--input', video, '--out',
+        *outs, '--rows', 2, '--fit-frames', 2
     ], monkeypatch)
     size = (H + title_height(), 2 * W + GAP)
     capture = cv2.VideoCapture(str(outs[0]))
@@ -301,10 +305,18 @@ def test_vis_features_frame_folder_consistent_colours(tiny_setup, tmp_path,
 def write_log(path, times):
     with open(path, 'w') as f:
         for k, t in enumerate(times):
-            f.write(json.dumps(dict(
-                lr=1e-3, loss=-k, loss_spatial=-k / 2, loss_temporal=-k / 2,
-                ema_momentum=0.99 + k / 1000, time=t, data_time=0.01,
-                iter=10 * (k + 1), step=10 * (k + 1))) + '\n')
+            f.write(
+                json.dumps(
+                    dict(
+                        lr=1e-3,
+                        loss=-k,
+                        loss_spatial=-k / 2,
+                        loss_temporal=-k / 2,
+                        ema_momentum=0.99 + k / 1000,
+                        time=t,
+                        data_time=0.01,
+                        iter=10 * (k + 1),
+                        step=10 * (k + 1))) + '\n')
         f.write(json.dumps(dict(step=10 * len(times))) + '\n')
 
 
@@ -314,16 +326,15 @@ def test_plot_curve(tmp_path, monkeypatch):
     write_log(logs[1], [0.2, 0.3])
     out = tmp_path / 'curves.png'
     run_tool('analyze_logs', [
-        'plot_curve', *logs, '--keys', 'loss', 'loss_spatial',
-        'loss_temporal', 'lr', 'ema_momentum', '--legend', 'a', 'b', '--out',
-        out, '--dpi', 50
+        'plot_curve', *logs, '--keys', 'loss', 'loss_spatial', 'loss_temporal',
+        'lr', 'ema_momentum', '--legend', 'a', 'b', '--out', out, '--dpi', 50
     ], monkeypatch)
     # 6 x (2.2 * 5) inches at 50 dpi
     assert Image.open(out).size == (300, 550)
     with pytest.raises(KeyError, match='no "grad_norm"'):
-        run_tool('analyze_logs', [
-            'plot_curve', logs[0], '--keys', 'grad_norm', '--out', out
-        ], monkeypatch)
+        run_tool('analyze_logs',
+                 ['plot_curve', logs[0], '--keys', 'grad_norm', '--out', out],
+                 monkeypatch)
 
 
 def test_cal_train_time(tmp_path, monkeypatch, capsys):

@@ -75,8 +75,7 @@ def cal_train_time(args: argparse.Namespace) -> None:
     for path in args.logs:
         stats = train_time_stats(
             load_scalar_log(path), args.include_outliers, source=path)
-        total = datetime.timedelta(seconds=round(stats.mean *
-                                                 stats.last_step))
+        total = datetime.timedelta(seconds=round(stats.mean * stats.last_step))
         print(f'-----Analyse train time of {path}-----')
         print(f'training records used: {stats.num_records}')
         print(f'slowest window: iteration {stats.slowest[0]}, '

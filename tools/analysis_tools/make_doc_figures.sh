@@ -24,21 +24,24 @@ mkdir -p "${OUT}"
     --seed 0 --train-images 100 --overwrite
 
 # 64-pixel crops keep the run to a few minutes on two CPU cores; the hook
-# draws every 10 iterations (views shown at 160 pixels).
+# draws every 10 iterations (views shown at 128 pixels).
 "${PYTHON}" tools/train.py "${CONFIG}" --work-dir "${WORK}" --cfg-options \
     train_dataloader.dataset.data_root="${DATA}" \
     train_cfg.max_iters="${ITERS}" \
     train_dataloader.dataset.pipeline.1.size=64 \
-    custom_hooks.0.interval=10 custom_hooks.0.display_size=160 \
+    custom_hooks.0.interval=10 custom_hooks.0.display_size=128 \
     default_hooks.checkpoint.interval="${ITERS}" \
     default_hooks.logger.interval=5
 
 RUN=$(ls -d "${WORK}"/2*/ | sort | tail -n 1)
 CKPT="${WORK}/iter_${ITERS}.pth"
-cp "${RUN}vis_data/vis_image/train_crop_pairs_${ITERS}.png" \
-    "${OUT}/train_crop_pairs.png"
-cp "${RUN}vis_data/vis_image/train_pseudo_flow_${ITERS}.png" \
-    "${OUT}/train_pseudo_flow.png"
+# copy the hook's last pictures, re-encoded at the highest PNG compression
+for NAME in train_crop_pairs train_pseudo_flow; do
+    "${PYTHON}" -c 'import sys, cv2
+cv2.imwrite(sys.argv[2], cv2.imread(sys.argv[1]),
+            [cv2.IMWRITE_PNG_COMPRESSION, 9])' \
+        "${RUN}vis_data/vis_image/${NAME}_${ITERS}.png" "${OUT}/${NAME}.png"
+done
 
 "${PYTHON}" tools/analysis_tools/analyze_logs.py plot_curve \
     "${RUN}vis_data/scalars.json" \

@@ -25,8 +25,9 @@ import torch
 from mmengine.config import DictAction
 from mmengine.utils import track_iter_progress
 
+from mmhvc.apis import init_model
 from mmhvc.visualization import (affinity_heatmaps, draw_affinity_heatmaps,
-                                 init_propagation_model, iter_frames,
+                                 iter_frames,
                                  pixels_to_cells, read_image, write_image)
 
 
@@ -122,21 +123,25 @@ def main() -> None:
         frame_a, scale = limit_size(frames[0], args.max_size)
         frames = [frame_a, limit_size(frames[1], args.max_size)[0]]
         points = points * scale
-    model = init_propagation_model(args.config, args.checkpoint, args.device,
+    model = init_model(args.config, args.checkpoint, args.device,
                                    args.cfg_options)
-    temperature = (model.propagator.temperature
-                   if args.temperature is None else args.temperature)
+    temperature = (
+        model.propagator.temperature
+        if args.temperature is None else args.temperature)
     feats = []
     for frame in track_iter_progress(frames):
-        tensor = torch.from_numpy(np.ascontiguousarray(
-            frame.transpose(2, 0, 1))).to(args.device)
+        tensor = torch.from_numpy(
+            np.ascontiguousarray(frame.transpose(2, 0, 1))).to(args.device)
         feats.append(model.extract_feat(tensor))
     cells = pixels_to_cells(points, frames[0].shape[:2],
                             tuple(feats[0].shape[1:]))
     heatmaps = affinity_heatmaps(feats[0], feats[1], cells, temperature)
-    canvas = draw_affinity_heatmaps(frames[0][..., ::-1].copy(),
-                                    frames[1][..., ::-1].copy(), points,
-                                    heatmaps.cpu(), alpha=args.alpha)
+    canvas = draw_affinity_heatmaps(
+        frames[0][..., ::-1].copy(),
+        frames[1][..., ::-1].copy(),
+        points,
+        heatmaps.cpu(),
+        alpha=args.alpha)
     write_image(canvas, args.out)
     print(f'\nwrote {args.out} ({len(points)} query points, temperature '
           f'{temperature:g}, feature grid {tuple(feats[0].shape[1:])})')

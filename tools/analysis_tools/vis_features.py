@@ -31,10 +31,10 @@ import torch
 from mmengine.config import DictAction
 from mmengine.utils import ProgressBar
 
+from mmhvc.apis import init_model
 from mmhvc.visualization import (add_title, count_frames, fit_feature_pca,
-                                 hstack, init_propagation_model, iter_frames,
-                                 pca_to_rgb, vstack, write_image,
-                                 write_video)
+                                 hstack, iter_frames,
+                                 pca_to_rgb, vstack, write_image, write_video)
 
 IMAGE_OUTPUTS = ('.png', '.jpg', '.jpeg', '.bmp')
 VIDEO_OUTPUTS = ('.mp4', '.gif')
@@ -120,13 +120,13 @@ def evenly_spaced(total: int, count: int) -> List[int]:
 
 def build_models(args: argparse.Namespace) -> List[torch.nn.Module]:
     models = [
-        init_propagation_model(args.config, ckpt, args.device,
+        init_model(args.config, ckpt, args.device,
                                args.cfg_options) for ckpt in args.checkpoints
     ]
     if args.random_init:
         torch.manual_seed(args.seed)
         models.append(
-            init_propagation_model(args.config, None, args.device,
+            init_model(args.config, None, args.device,
                                    args.cfg_options))
     return models
 
@@ -156,8 +156,9 @@ def compose(frame: np.ndarray, maps: Sequence[np.ndarray],
     for cells, label in zip(maps, labels):
         panels.append(
             add_title(
-                cv2.resize(cells, (width, height),
-                           interpolation=interpolation), label))
+                cv2.resize(
+                    cells, (width, height), interpolation=interpolation),
+                label))
     return hstack(panels)
 
 
@@ -167,8 +168,8 @@ def main() -> None:
     if args.max_frames is not None:
         total = min(total, args.max_frames)
     models = build_models(args)
-    labels = args.labels or [osp.basename(c) for c in args.checkpoints] + (
-        ['random init'] if args.random_init else [])
+    labels = args.labels or [osp.basename(c) for c in args.checkpoints
+                             ] + (['random init'] if args.random_init else [])
     fit_ids = evenly_spaced(total, args.fit_frames)
     progress = ProgressBar(len(fit_ids) + total)
 
@@ -187,9 +188,8 @@ def main() -> None:
     composed = []
     for index, frame in zip(range(total), iter_frames(args.input)):
         frame = prepare(frame, args.max_size)
-        feats = fit_feats.pop(index, None) or [
-            encode(m, frame, args.device) for m in models
-        ]
+        feats = fit_feats.pop(
+            index, None) or [encode(m, frame, args.device) for m in models]
         maps = [pca_to_rgb(f, pca) for f, pca in zip(feats, pcas)]
         composed.append(
             compose(frame, maps, labels, INTERPOLATIONS[args.interpolation]))
@@ -201,9 +201,8 @@ def main() -> None:
             write_video(composed, out, args.fps)
         else:
             rows = evenly_spaced(len(composed), args.rows)
-            image = composed[0] if len(rows) == 1 else vstack([
-                add_title(composed[i], f'frame {i}') for i in rows
-            ])
+            image = composed[0] if len(rows) == 1 else vstack(
+                [add_title(composed[i], f'frame {i}') for i in rows])
             write_image(image, out)
         print(f'wrote {out}')
 

@@ -1,20 +1,23 @@
 """Pictures of HVC's training correspondences, logged to the visualizer."""
+import os.path as osp
 from typing import List, Optional, Sequence
 
 import cv2
 import numpy as np
 import torch
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from torch import Tensor, nn
 
+from mmhvc.models.losses.hybrid_correspondence_loss import \
+    coord_positive_mask
 from mmhvc.registry import HOOKS
-from mmhvc.visualization import (add_title, draw_crop_pair,
-                                 draw_flow_arrows, flow_color_wheel,
-                                 flow_to_rgb, hstack, read_image,
-                                 select_positive_pairs, upsample_cells,
-                                 vstack)
+from mmhvc.visualization import (add_title, draw_crop_pair, draw_flow_arrows,
+                                 flow_color_wheel, flow_to_rgb, hstack,
+                                 read_image, select_positive_pairs,
+                                 upsample_cells, vstack)
 
 
 @HOOKS.register_module()
@@ -27,10 +30,11 @@ class CorrespondenceVisualizationHook(Hook):
     the iteration number (1-based) as step:
 
     - ``train_crop_pairs``: for the first ``num_samples`` samples of the
-      batch, one row ``[source image with both crop boxes | view 1 |
+      batch, one titled row ``[source image with both crop boxes | view 1 |
       view 2]``; ``num_pairs`` positive pairs (the loss's positive mask,
       evenly spread over the overlap) are joined by lines from view 1 to
-      view 2 and marked in the source image.
+      view 2 and marked in the source image, and the title gives the
+      number of positive pairs of the sample.
     - ``train_pseudo_flow``: the flow layer's forward field
       ``flow(p_1, z_2)`` of the first sample over view 1 and its backward
       field ``flow(z_2, p_1)`` over view 2, as arrows and colour-coded
@@ -46,7 +50,9 @@ class CorrespondenceVisualizationHook(Hook):
     iterations that are drawn and removed in ``after_train_iter``. They are
     exactly the fields of that step's loss, with the flow layer's
     BatchNorm in training mode (batch statistics), as the loss used them;
-    the running statistics are untouched by the hook.
+    the running statistics are untouched by the hook. Only the main
+    process draws. Without the hook in ``custom_hooks`` nothing of this
+    runs.
 
     Args:
         interval: Draw every ``interval`` iterations.
@@ -109,8 +115,8 @@ class CorrespondenceVisualizationHook(Hook):
                           runner,
                           batch_idx: int,
                           data_batch: Optional[dict] = None) -> None:
-        if self.flow_module is None or not self.every_n_train_iters(
-                runner, self.interval):
+        if self.flow_module is None or not is_main_process() or \
+                not self.every_n_train_iters(runner, self.interval):
             return
         try:
             layer = self._model(runner).get_submodule(self.flow_module)
@@ -129,7 +135,8 @@ class CorrespondenceVisualizationHook(Hook):
                          batch_idx: int,
                          data_batch: Optional[dict] = None,
                          outputs: Optional[dict] = None) -> None:
-        if not self.every_n_train_iters(runner, self.interval):
+        if not is_main_process() or not self.every_n_train_iters(
+                runner, self.interval):
             return
         if self._handle is not None:
             self._handle.remove()
@@ -158,20 +165,22 @@ class CorrespondenceVisualizationHook(Hook):
                 'of (2, 3, S, S) uint8 view pairs, got '
                 f'{getattr(view_pair, "shape", type(view_pair))}')
         pair = view_pair.detach().cpu().flip(1).permute(0, 2, 3, 1)
-        views = [np.ascontiguousarray(v.numpy().astype(np.uint8))
-                 for v in pair]
+        views = [
+            np.ascontiguousarray(v.numpy().astype(np.uint8)) for v in pair
+        ]
         if self.display_size is None:
             return views
         size = (self.display_size, self.display_size)
-        return [cv2.resize(v, size, interpolation=cv2.INTER_LINEAR)
-                for v in views]
+        return [
+            cv2.resize(v, size, interpolation=cv2.INTER_LINEAR) for v in views
+        ]
 
     def _radius(self, runner) -> float:
         if self.pos_radius is not None:
             return self.pos_radius
         head = getattr(self._model(runner), 'head', None)
-        radius = getattr(getattr(head, 'loss_module', None), 'pos_radius',
-                         None)
+        radius = getattr(
+            getattr(head, 'loss_module', None), 'pos_radius', None)
         if radius is None:
             raise AttributeError(
                 'CorrespondenceVisualizationHook: set pos_radius; the model '
@@ -198,25 +207,35 @@ class CorrespondenceVisualizationHook(Hook):
             grid = tuple(feat_size) if feat_size is not None else (
                 max(1, -(-crop[0] // self.feat_stride)),
                 max(1, -(-crop[1] // self.feat_stride)))
-            pairs = select_positive_pairs(boxes, grid, self._radius(runner),
-                                          self.num_pairs)
+            radius = self._radius(runner)
+            pairs = select_positive_pairs(boxes, grid, radius, self.num_pairs)
+            num_pos = int(
+                coord_positive_mask(boxes[:1].float(), boxes[1:].float(),
+                                    grid, radius).sum())
+            row = draw_crop_pair(
+                np.ascontiguousarray(source), views, boxes, pairs, grid)
             rows.append(
-                draw_crop_pair(
-                    np.ascontiguousarray(source), views, boxes, pairs, grid))
+                add_title(
+                    row, f'{osp.basename(sample.metainfo["img_path"])}: '
+                    f'view 1 red box, view 2 blue box; {num_pos} positive '
+                    f'pairs at radius {radius:g}, {len(pairs)} drawn'))
         return vstack(rows)
 
     def draw_flow(self, views: Sequence[np.ndarray],
                   fields: Sequence[Tensor]) -> np.ndarray:
         """``[view 1 + forward arrows | forward colours | view 2 + backward
-        arrows | backward colours | colour key]``."""
+        arrows | backward colours | colour key]`` under a title."""
         panels = []
-        names = ('view 1: forward flow(p1, z2)', 'view 2: backward flow(z2, p1)')
+        names = ('forward', 'backward')
         for view, field, name in zip(views, fields, names):
             panels.append(add_title(draw_flow_arrows(view, field), name))
             panels.append(
                 add_title(
                     upsample_cells(flow_to_rgb(field), view.shape[:2]),
-                    'direction (hue), length (saturation)'))
+                    f'{name} colours'))
         key = max(16, views[0].shape[0] // 3)
-        panels.append(add_title(flow_color_wheel(key), 'colour key'))
+        panels.append(add_title(flow_color_wheel(key), 'key'))
+        return add_title(
+            hstack(panels), 'sample 0: forward flow(p1, z2) on view 1, '
+            'backward flow(z2, p1) on view 2')
         return hstack(panels)

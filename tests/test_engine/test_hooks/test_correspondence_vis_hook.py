@@ -93,8 +93,7 @@ def make_runner(model, tmp_path, iteration, name):
 
 def optim(model):
     return build_optim_wrapper(
-        model, dict(type='OptimWrapper', optimizer=dict(type='Adam',
-                                                        lr=1e-2)))
+        model, dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-2)))
 
 
 def rng_states():
@@ -126,13 +125,14 @@ def test_hook_writes_images_through_visualizer(tmp_path):
     image_dir = tmp_path / 'vis' / 'vis_data' / 'vis_image'
     pairs = cv2.imread(str(image_dir / 'train_crop_pairs_3.png'))
     flow = cv2.imread(str(image_dir / 'train_pseudo_flow_3.png'))
-    # rows [source | view 1 | view 2] of height 48, 4 px apart
-    source_w = round(56 * 48 / 40)
-    assert pairs.shape == (48 * 2 + 4, source_w + 2 * 48 + 2 * 4, 3)
-    assert pairs.std() > 0
-    # arrows + colours per view, then the colour key (max(16, 48 // 3))
     title = add_title(np.zeros((1, 1, 3), np.uint8), 'x').shape[0] - 1
-    assert flow.shape == (48 + title, 4 * 48 + 16 + 4 * 4, 3)
+    # titled rows [source | view 1 | view 2] of height 48, 4 px apart
+    source_w = round(56 * 48 / 40)
+    assert pairs.shape == (2 * (48 + title) + 4, source_w + 2 * 48 + 2 * 4, 3)
+    assert pairs.std() > 0
+    # a title over: arrows + colours per view (titled), the colour key
+    # (max(16, 48 // 3))
+    assert flow.shape == (48 + 2 * title, 4 * 48 + 16 + 4 * 4, 3)
     assert not model.head.flow._forward_hooks
 
 
