@@ -30,6 +30,8 @@ class ContextMemory:
         labels: ``(capacity, h * w, L)`` soft labels, position-major.
         coarse_feats: ``feats`` in ``coarse_dtype``, or None.
         max_norm: ``(capacity,)`` largest feature norm of each slot.
+        workspace: Scratch buffers of the propagator, kept with the memory so
+            that they are allocated once per video rather than per frame.
     """
 
     def __init__(self,
@@ -50,6 +52,7 @@ class ContextMemory:
         self.coarse_feats = None if coarse_dtype is None else torch.zeros_like(
             self.feats, dtype=coarse_dtype)
         self.max_norm = torch.zeros(capacity, device=device, dtype=dtype)
+        self.workspace: Dict[str, Tensor] = {}
         self._slots: Dict[int, int] = {}
         self._free: List[int] = list(range(capacity))
 

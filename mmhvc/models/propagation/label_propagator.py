@@ -68,13 +68,20 @@ class _Source(NamedTuple):
     counts: Callable[[Tensor], Tensor]
 
 
-def _buffer(workspace: Dict[str, Tensor], name: str, shape: tuple,
-            like: Tensor) -> Tensor:
-    """A contiguous ``shape`` view of the reusable buffer ``name``, grown
-    when too small (so large temporaries are not reallocated per tile)."""
+def _buffer(workspace: Dict[str, Tensor],
+            name: str,
+            shape: tuple,
+            like: Tensor,
+            reserve: int = 0) -> Tensor:
+    """A contiguous ``shape`` view of the reusable buffer ``name``.
+
+    A buffer that is too small is replaced by one of at least ``reserve``
+    elements, so that large temporaries are allocated once rather than per
+    tile or frame (which also keeps the heap from fragmenting).
+    """
     numel = math.prod(shape)
     if name not in workspace or workspace[name].numel() < numel:
-        workspace[name] = like.new_empty(numel)
+        workspace[name] = like.new_empty(max(numel, reserve))
     return workspace[name][:numel].view(shape)
 
 
@@ -291,7 +298,7 @@ class LabelPropagator(BaseModule):
         ]
         queries = query.permute(1, 2, 0)
         bound = bf16_score_error(channels) * float(memory.max_norm.max())
-        workspace: Dict[str, Tensor] = {}
+        workspace = memory.workspace
         for tile in self._tiles(height, width, query.device, query.dtype):
             block = queries[tile.rows, tile.cols].reshape(-1, channels)
             score_block = block.to(score_feats.dtype)
@@ -403,8 +410,7 @@ class LabelPropagator(BaseModule):
             rows.append(row)
         return torch.cat(values, 1), torch.cat(counts, 1), torch.cat(rows, 1)
 
-    @staticmethod
-    def _window_scores(block: Tensor, tile: _Tile, feats: Tensor,
+    def _window_scores(self, block: Tensor, tile: _Tile, feats: Tensor,
                        slots: Tensor, workspace: Dict[str, Tensor]) -> Tensor:
         """Dot products of a query block with its disks in memory slots.
 
@@ -413,26 +419,34 @@ class LabelPropagator(BaseModule):
             tile: The tile.
             feats: ``(S, h, w, C)`` memory features.
             slots: ``(n,)`` memory slots, increasing.
-            workspace: Reusable buffers (keyed by name), grown on demand.
+            workspace: Reusable buffers (keyed by name), sized for a full
+                memory and the largest tile when first needed.
 
         Returns:
             ``(Q, n, D)`` scores, ``D`` the disk offsets; ``-inf`` where the
             key lies outside the grid. A view into ``workspace``.
         """
         num_query, channels = block.shape
+        num_slots, height, width = feats.shape[:3]
+        side = self.tile_size + 2 * self.reach
+        most_keys = num_slots * min(side, height) * min(side, width)
+        most_queries = min(self.tile_size, height) * min(
+            self.tile_size, width)
         window = feats[:, tile.win_rows, tile.win_cols]
         keys = _buffer(workspace, 'keys', (len(slots), ) + window.shape[1:],
-                       block)
+                       block, most_keys * channels)
         first, last = int(slots[0]), int(slots[-1])
         if last - first + 1 == len(slots):
             keys.copy_(window[first:last + 1])
         else:
             torch.index_select(window, 0, slots, out=keys)
         scores = _buffer(workspace, 'scores',
-                         (num_query, keys[..., 0].numel()), block)
+                         (num_query, keys[..., 0].numel()), block,
+                         most_queries * most_keys)
         torch.mm(block, keys.view(-1, channels).T, out=scores)
         cand = _buffer(workspace, 'cand',
-                       (num_query, len(slots), tile.gather.shape[1]), block)
+                       (num_query, len(slots), tile.gather.shape[1]), block,
+                       most_queries * num_slots * tile.gather.shape[1])
         torch.gather(
             scores.view(num_query, len(slots), -1),
             2,
