@@ -14,7 +14,9 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmhvc.registry import RUNNERS
-from mmhvc.utils import register_all_modules, setup_cpu_distributed
+from mmhvc.utils import (check_top_level_keys, explain_build_error,
+                         load_model_weights, register_all_modules,
+                         setup_cpu_distributed)
 
 
 def parse_args() -> argparse.Namespace:
@@ -55,6 +57,7 @@ def main() -> None:
 
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
+    check_top_level_keys(cfg, list(args.cfg_options or {}))
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
 
@@ -65,7 +68,9 @@ def main() -> None:
                                 osp.splitext(osp.basename(args.config))[0])
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
-    cfg.load_from = args.checkpoint
+    # Loaded below, refusing missing keys and shape mismatches, instead of
+    # through load_from, which MMEngine loads non-strictly.
+    cfg.load_from = None
 
     if args.show_dir is not None:
         hooks = cfg.setdefault('default_hooks', {})
@@ -77,11 +82,18 @@ def main() -> None:
 
     setup_cpu_distributed(cfg)
 
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
-    runner.test()
+    try:
+        if 'runner_type' in cfg:
+            runner = RUNNERS.build(cfg)
+        else:
+            runner = Runner.from_cfg(cfg)
+        load_model_weights(runner.model, args.checkpoint)
+        runner.test()
+    except (KeyError, TypeError) as error:
+        message = explain_build_error(error, cfg)
+        if message is None:
+            raise
+        raise type(error)(message) from error
 
 
 if __name__ == '__main__':

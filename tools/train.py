@@ -7,16 +7,20 @@ Examples::
     bash tools/dist_train.sh configs/hvc/hvc_r18_coco.py 8
 """
 import argparse
+import logging
 import os
 import os.path as osp
 import warnings
 
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from mmhvc.registry import RUNNERS
-from mmhvc.utils import register_all_modules, setup_cpu_distributed
+from mmhvc.utils import (check_resume_checkpoint, check_top_level_keys,
+                         explain_build_error, find_resume_checkpoint,
+                         register_all_modules, setup_cpu_distributed)
 
 
 def parse_args() -> argparse.Namespace:
@@ -29,7 +33,7 @@ def parse_args() -> argparse.Namespace:
         type=str,
         const='auto',
         help='resume from the given checkpoint, or, without a path, from the '
-        'latest checkpoint in the work dir')
+        'latest complete checkpoint in the work dir')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -73,12 +77,37 @@ def configure_amp(cfg: Config, enable: bool) -> None:
     optim_wrapper.setdefault('loss_scale', 'dynamic')
 
 
+def configure_resume(cfg: Config, resume: str) -> None:
+    """Point the config at the checkpoint to resume from.
+
+    Without a path (``'auto'``) the latest *complete* checkpoint of the
+    work dir is taken (see :func:`mmhvc.utils.find_resume_checkpoint`);
+    when there is none, training starts from scratch. A given path must be
+    a complete checkpoint.
+    """
+    if resume == 'auto':
+        found = find_resume_checkpoint(cfg.work_dir)
+        if found is None:
+            print_log(
+                f'--resume: no complete checkpoint in {cfg.work_dir}; '
+                'training from scratch.',
+                logger='current',
+                level=logging.WARNING)
+        cfg.resume = found is not None
+        cfg.load_from = found
+    else:
+        check_resume_checkpoint(resume)
+        cfg.resume = True
+        cfg.load_from = resume
+
+
 def main() -> None:
     args = parse_args()
     register_all_modules(init_default_scope=False)
 
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
+    check_top_level_keys(cfg, list(args.cfg_options or {}))
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
 
@@ -90,20 +119,22 @@ def main() -> None:
 
     configure_amp(cfg, args.amp)
 
-    if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = args.resume
+    if args.resume is not None:
+        configure_resume(cfg, args.resume)
 
     setup_cpu_distributed(cfg)
 
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
-    runner.train()
+    try:
+        if 'runner_type' in cfg:
+            runner = RUNNERS.build(cfg)
+        else:
+            runner = Runner.from_cfg(cfg)
+        runner.train()
+    except (KeyError, TypeError) as error:
+        message = explain_build_error(error, cfg)
+        if message is None:
+            raise
+        raise type(error)(message) from error
 
 
 if __name__ == '__main__':

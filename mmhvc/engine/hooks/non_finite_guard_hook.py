@@ -53,8 +53,11 @@ class NonFiniteGuardHook(Hook):
         bad = non_finite_tensors(checkpoint.get('state_dict', {}).items())
         if bad:
             shown = ', '.join(bad[:10]) + (' ...' if len(bad) > 10 else '')
+            # The checkpoint's own count: during an iteration-based save
+            # runner.iter has not been advanced yet.
+            step = checkpoint.get('meta', {}).get('iter', runner.iter)
             raise FloatingPointError(
-                f'Refusing to save a checkpoint at iteration {runner.iter}: '
+                f'Refusing to save a checkpoint at iteration {step}: '
                 f'{len(bad)} tensors hold NaN or Inf ({shown}).')
 
 

@@ -1,4 +1,5 @@
 import os.path as osp
+from contextlib import nullcontext
 from typing import Optional, Sequence
 
 import cv2
@@ -8,6 +9,7 @@ from mmengine.hooks import Hook
 from mmengine.utils import mkdir_or_exist
 
 from mmhvc.registry import HOOKS
+from mmhvc.utils.atomic_io import atomic_path
 
 
 def overlay_masks(frame: np.ndarray, mask: np.ndarray, palette: np.ndarray,
@@ -88,22 +90,35 @@ class VOSVisualizationHook(Hook):
 
     def _write_sequence(self, root: str, metainfo: dict, frames, pred, gt,
                         palette: np.ndarray) -> None:
+        """Write the overlays of one sequence; every file appears complete
+        (written under a temporary name, then renamed)."""
         seq_dir = osp.join(root, metainfo['seq_name'])
         mkdir_or_exist(seq_dir)
         frames = frames.permute(0, 2, 3, 1).cpu().numpy()
-        writer = None
-        for t, name in enumerate(metainfo['frame_names']):
-            image = overlay_masks(frames[t], pred[t], palette, self.alpha)
-            if gt is not None:
-                image = np.concatenate(
-                    [image, overlay_masks(frames[t], gt[t], palette,
-                                          self.alpha)], axis=1)
-            mmcv.imwrite(image, osp.join(seq_dir, f'{name}.jpg'))
-            if self.write_video:
-                if writer is None:
-                    writer = cv2.VideoWriter(
-                        f'{seq_dir}.mp4', cv2.VideoWriter_fourcc(*'mp4v'),
-                        self.fps, (image.shape[1], image.shape[0]))
-                writer.write(image)
-        if writer is not None:
-            writer.release()
+        video = atomic_path(f'{seq_dir}.mp4', keep_extension=True) \
+            if self.write_video else nullcontext()
+        with video as video_path:
+            writer = None
+            try:
+                for t, name in enumerate(metainfo['frame_names']):
+                    image = overlay_masks(frames[t], pred[t], palette,
+                                          self.alpha)
+                    if gt is not None:
+                        image = np.concatenate([
+                            image,
+                            overlay_masks(frames[t], gt[t], palette,
+                                          self.alpha)
+                        ], axis=1)
+                    with atomic_path(
+                            osp.join(seq_dir, f'{name}.jpg'),
+                            keep_extension=True) as image_path:
+                        mmcv.imwrite(image, image_path)
+                    if video_path is not None:
+                        if writer is None:
+                            writer = cv2.VideoWriter(
+                                video_path, cv2.VideoWriter_fourcc(*'mp4v'),
+                                self.fps, (image.shape[1], image.shape[0]))
+                        writer.write(image)
+            finally:
+                if writer is not None:
+                    writer.release()

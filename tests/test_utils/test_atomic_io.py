@@ -1,0 +1,57 @@
+import os
+import os.path as osp
+
+import pytest
+
+from mmhvc.utils import atomic_path, atomic_write_text, commit_file, temp_path
+
+
+def test_temp_path_is_a_hidden_sibling(tmp_path):
+    path = str(tmp_path / 'sub' / 'clip.mp4')
+    pid = os.getpid()
+    assert temp_path(path) == str(tmp_path / 'sub' / f'.clip.mp4.{pid}.tmp')
+    assert temp_path(path, keep_extension=True) == str(
+        tmp_path / 'sub' / f'.clip.{pid}.tmp.mp4')
+
+
+def test_atomic_path_commits_on_success(tmp_path):
+    path = tmp_path / 'new' / 'out.txt'
+    with atomic_path(str(path)) as tmp:
+        with open(tmp, 'w') as f:
+            f.write('done')
+        # Not visible under its name while being written.
+        assert not path.exists()
+    assert path.read_text() == 'done'
+    assert os.listdir(path.parent) == ['out.txt']
+
+
+def test_atomic_path_keeps_the_old_file_on_failure(tmp_path):
+    path = tmp_path / 'out.txt'
+    path.write_text('old')
+    with pytest.raises(RuntimeError, match='interrupted'):
+        with atomic_path(str(path)) as tmp:
+            with open(tmp, 'w') as f:
+                f.write('half')
+            raise RuntimeError('interrupted')
+    assert path.read_text() == 'old'
+    assert os.listdir(tmp_path) == ['out.txt']
+
+
+def test_atomic_path_needs_the_file_written(tmp_path):
+    path = str(tmp_path / 'never.txt')
+    with pytest.raises(FileNotFoundError, match='never.txt'):
+        with atomic_path(path):
+            pass
+    assert not osp.exists(path)
+
+
+def test_atomic_write_text_and_commit_file(tmp_path):
+    path = str(tmp_path / 'last_checkpoint')
+    atomic_write_text(path, 'a')
+    atomic_write_text(path, 'bb')
+    with open(path) as f:
+        assert f.read() == 'bb'
+    tmp = tmp_path / 'x.tmp'
+    tmp.write_text('payload')
+    commit_file(str(tmp), path, durable=True)
+    assert not tmp.exists() and open(path).read() == 'payload'
