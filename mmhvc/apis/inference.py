@@ -7,11 +7,11 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from mmengine.structures import BaseDataElement
 from torch import nn
 
 from mmhvc.registry import MODELS
+from mmhvc.utils import load_model_weights
 from mmhvc.visualization.media import iter_frames, list_frames
 
 def init_model(config: Union[str, Config],
@@ -52,9 +52,7 @@ def init_model(config: Union[str, Config],
     if checkpoint is None:
         model.init_weights()
     else:
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-        load_checkpoint(model, checkpoint, map_location='cpu')
+        load_model_weights(model, checkpoint)
     return model.to(device).eval()
 
 

@@ -12,7 +12,7 @@ test_dataloader = dict(
     batch_size=1,
     num_workers=2,
     persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(
         type=dataset_type,

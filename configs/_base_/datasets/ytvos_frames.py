@@ -17,11 +17,18 @@ train_dataloader = dict(
     batch_size=128,
     num_workers=8,
     persistent_workers=True,
+    # Frames are drawn per epoch by VideoFrameSampler; each sample's crops
+    # are seeded from (seed, epoch, position) so a resumed run repeats them.
     sampler=dict(
-        type='VideoFrameSampler', max_frames_per_video=80, shuffle=True),
+        type='SeededSampler',
+        sampler=dict(
+            type='VideoFrameSampler', max_frames_per_video=80,
+            shuffle=True)),
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='JPEGImages'),
-        pipeline=train_pipeline))
+        type='SeededDataset',
+        dataset=dict(
+            type=dataset_type,
+            data_root=data_root,
+            data_prefix=dict(img_path='JPEGImages'),
+            pipeline=train_pipeline)))
