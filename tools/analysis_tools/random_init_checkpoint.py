@@ -14,6 +14,7 @@ import os.path as osp
 
 import torch
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 from mmengine.runner import set_random_seed
 
 from mmhvc.registry import MODELS
@@ -33,6 +34,8 @@ def main() -> None:
     args = parse_args()
     register_all_modules()
     cfg = Config.fromfile(args.config)
+    # init_weights reports every parameter at INFO level; keep it quiet.
+    MMLogger.get_instance('random_init', log_level='WARNING')
     set_random_seed(args.seed)
     model = MODELS.build(cfg.model)
     model.init_weights()
