@@ -10,11 +10,11 @@ import argparse
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 from mmhvc.registry import RUNNERS
-from mmhvc.utils import (check_top_level_keys, explain_build_error,
+from mmhvc.utils import (explain_build_error, load_tool_config,
                          load_model_weights, register_all_modules,
                          setup_cpu_distributed)
 
@@ -55,17 +55,8 @@ def main() -> None:
     args = parse_args()
     register_all_modules(init_default_scope=False)
 
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    check_top_level_keys(cfg, list(args.cfg_options or {}))
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args.config, args.launcher, args.cfg_options,
+                           args.work_dir)
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     # Loaded below, refusing missing keys and shape mismatches, instead of

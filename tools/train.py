@@ -9,7 +9,6 @@ Examples::
 import argparse
 import logging
 import os
-import os.path as osp
 import warnings
 
 import torch
@@ -18,7 +17,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from mmhvc.registry import RUNNERS
-from mmhvc.utils import (check_resume_checkpoint, check_top_level_keys,
+from mmhvc.utils import (check_resume_checkpoint, load_tool_config,
                          explain_build_error, find_resume_checkpoint,
                          register_all_modules, setup_cpu_distributed)
 
@@ -105,17 +104,8 @@ def main() -> None:
     args = parse_args()
     register_all_modules(init_default_scope=False)
 
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    check_top_level_keys(cfg, list(args.cfg_options or {}))
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args.config, args.launcher, args.cfg_options,
+                           args.work_dir)
 
     configure_amp(cfg, args.amp)
 

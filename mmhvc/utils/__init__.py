@@ -1,7 +1,8 @@
 from .atomic_io import atomic_path, atomic_write_text, commit_file, temp_path
 from .checkpoint import (checkpoint_safe_globals,
                          register_checkpoint_safe_globals)
-from .config_check import check_top_level_keys, explain_build_error
+from .config_check import (check_top_level_keys, explain_build_error,
+                           load_tool_config)
 from .dist import setup_cpu_distributed
 from .model_weights import load_model_weights
 from .resume import (check_resume_checkpoint, find_resume_checkpoint,
@@ -11,7 +12,7 @@ from .setup_env import register_all_modules
 __all__ = [
     'atomic_path', 'atomic_write_text', 'check_resume_checkpoint',
     'check_top_level_keys', 'checkpoint_safe_globals', 'commit_file',
-    'explain_build_error', 'find_resume_checkpoint', 'is_complete_checkpoint',
+    'explain_build_error', 'find_resume_checkpoint', 'load_tool_config', 'is_complete_checkpoint',
     'load_model_weights', 'register_all_modules',
     'register_checkpoint_safe_globals', 'setup_cpu_distributed', 'temp_path'
 ]

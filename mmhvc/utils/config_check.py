@@ -9,6 +9,7 @@ value and the nearest valid names.
 """
 import difflib
 import inspect
+import os.path as osp
 import re
 from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
 
@@ -78,6 +79,29 @@ def check_top_level_keys(cfg: Config,
         hint = f'; did you mean {_quoted(close)}?' if close else ''
         raise KeyError(f'--cfg-options {option}: the config has no key '
                        f'"{top}" and the Runner does not use one{hint}')
+
+
+def load_tool_config(path: str,
+                     launcher: str = 'none',
+                     cfg_options: Optional[dict] = None,
+                     work_dir: Optional[str] = None) -> Config:
+    """Read a config as tools/train.py and tools/test.py do.
+
+    Unknown top-level keys (in the file or in ``cfg_options``) are refused,
+    the overrides are merged, and ``work_dir`` is set from the argument, the
+    config, or ``./work_dirs/<config name>``, in that order.
+    """
+    cfg = Config.fromfile(path)
+    cfg.launcher = launcher
+    check_top_level_keys(cfg, list(cfg_options or {}))
+    if cfg_options is not None:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(path))[0])
+    return cfg
 
 
 def explain_build_error(error: BaseException,
