@@ -5,7 +5,7 @@ from mmengine import fileio
 from mmengine.dataset import BaseDataset
 
 from mmhvc.registry import DATASETS
-from .vos_utils import list_stems
+from .vos_utils import list_stems, read_name_list
 
 
 @DATASETS.register_module()
@@ -93,11 +93,8 @@ class DAVISDataset(BaseDataset):
             raise FileNotFoundError(
                 f'DAVIS split file not found: {self.ann_file} (year '
                 f'{self.year}, split "{self.split}")')
-        text = fileio.get_text(self.ann_file, backend_args=self.backend_args)
-        names = [line.strip() for line in text.splitlines() if line.strip()]
-        if not names:
-            raise ValueError(f'DAVIS split file {self.ann_file} lists no '
-                             'sequence')
+        names = read_name_list(self.ann_file, 'DAVIS split file',
+                               self.backend_args)
         return [self._load_sequence(name) for name in names]
 
     def _load_sequence(self, name: str) -> dict:

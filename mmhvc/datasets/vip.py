@@ -6,7 +6,7 @@ from mmengine import fileio
 from mmengine.dataset import BaseDataset
 
 from mmhvc.registry import DATASETS
-from .vos_utils import list_stems
+from .vos_utils import list_stems, read_name_list
 
 #: The 20 VIP category ids, 0 .. 19.
 VIP_CLASSES = ('background', 'hat', 'hair', 'sun-glasses', 'upper-clothes',
@@ -81,10 +81,8 @@ class VIPDataset(BaseDataset):
         if not fileio.exists(self.ann_file, backend_args=self.backend_args):
             raise FileNotFoundError(
                 f'VIP video list not found: {self.ann_file}')
-        text = fileio.get_text(self.ann_file, backend_args=self.backend_args)
-        names = [line.strip() for line in text.splitlines() if line.strip()]
-        if not names:
-            raise ValueError(f'VIP video list {self.ann_file} lists no video')
+        names = read_name_list(self.ann_file, 'VIP video list',
+                               self.backend_args)
         return [self._load_video(name) for name in names]
 
     def _load_video(self, name: str) -> dict:
