@@ -4,7 +4,7 @@ Propagates random soft labels through a synthetic video of random
 L2-normalised features with the test-time protocol (long-term frame 0 plus
 the ``context_size`` previous frames, clamped to frame 0 and not
 deduplicated unless ``--dedup``), once with the dense masked reference
-(``mmhvc.models.propagation.dense_reference``) and once with
+(``mmhvc.testing.dense_label_propagation``) and once with
 :class:`~mmhvc.models.propagation.LabelPropagator`, and checks that both
 give the same soft labels (maximum absolute difference).
 
@@ -57,7 +57,7 @@ import torch
 import torch.nn.functional as F
 
 from mmhvc.models.propagation import LabelPropagator
-from mmhvc.models.propagation.dense_reference import dense_label_propagation
+from mmhvc.testing import dense_label_propagation
 
 MIB = 2.**20
 VARIANTS = ('dense', 'windowed')

@@ -2,7 +2,7 @@
 
 Builds the model of a config twice, once with its
 ``HybridCorrespondenceLoss`` and once with the dense baseline
-(``mmhvc.models.losses.dense_reference``), and runs each on random view
+(``mmhvc.testing.DenseHybridCorrespondenceLoss``), and runs each on random view
 pairs of the configured crop size: warm-up steps, then timed steps of
 forward + backward + optimizer (``model.train_step``, EMA update included),
 the two variants taking turns so that load from other processes affects
@@ -37,7 +37,7 @@ from mmengine.structures import BaseDataElement
 from torch.profiler import ProfilerActivity, profile
 
 from mmhvc.models.losses import HybridCorrespondenceLoss
-from mmhvc.models.losses.dense_reference import DenseHybridCorrespondenceLoss
+from mmhvc.testing import DenseHybridCorrespondenceLoss
 from mmhvc.registry import MODELS
 from mmhvc.utils import register_all_modules
 

@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from mmhvc.models import HVCFlowLayer, HVCHead
-from mmhvc.models.losses.dense_reference import DenseHybridCorrespondenceLoss
+from mmhvc.testing import DenseHybridCorrespondenceLoss
 
 torch.set_num_threads(1)
 

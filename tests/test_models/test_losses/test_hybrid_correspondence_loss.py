@@ -8,8 +8,8 @@ from torch.profiler import ProfilerActivity, profile
 from mmhvc.models.losses import (HybridCorrespondenceLoss,
                                  coord_positive_mask, crop_bin_centres,
                                  positive_pair_sums)
-from mmhvc.models.losses.dense_reference import DenseHybridCorrespondenceLoss
 from mmhvc.registry import MODELS
+from mmhvc.testing import DenseHybridCorrespondenceLoss
 
 torch.set_num_threads(1)
 

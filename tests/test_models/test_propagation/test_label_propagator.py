@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from mmhvc.models.propagation import ContextMemory, LabelPropagator
-from mmhvc.models.propagation.dense_reference import dense_label_propagation
+from mmhvc.testing import dense_label_propagation
 from mmhvc.models.propagation.label_propagator import bf16_score_error
 from mmhvc.registry import MODELS
 

@@ -1,4 +1,4 @@
-"""Dense masked label propagation: the baseline for tests and benchmarks.
+"""Dense masked label propagation: the oracle for tests and benchmarks.
 
 This is the straightforward form of the CRW/HVC test-time propagation step:
 every query position is compared with *every* position of every context

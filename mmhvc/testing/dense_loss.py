@@ -1,4 +1,4 @@
-"""Dense baseline of :class:`HybridCorrespondenceLoss` (tests, benchmarks).
+"""Dense oracle of :class:`~mmhvc.models.losses.HybridCorrespondenceLoss`.
 
 This is the straightforward formulation, as the HVC reference computes it:
 the (N, L, L) distance matrix, positive mask and similarity matrices
@@ -13,7 +13,7 @@ from typing import Tuple
 import torch
 from torch import Tensor
 
-from .hybrid_correspondence_loss import HybridCorrespondenceLoss
+from mmhvc.models.losses import HybridCorrespondenceLoss
 
 
 class DenseHybridCorrespondenceLoss(HybridCorrespondenceLoss):
