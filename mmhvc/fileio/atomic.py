@@ -7,11 +7,16 @@ in the destination folder, which is renamed over the destination
 A process killed in between leaves the temporary file behind and the
 destination untouched. With ``durable=True`` the file and its folder are
 also flushed to the disk (``fsync``), so the rename survives a power loss.
+
+Every file of the project that must never be seen half-written (checkpoints,
+``last_checkpoint``, masks, tables, videos) goes through :func:`commit_file`.
 """
 import os
 import os.path as osp
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
+
+import torch
 
 
 def temp_path(path: str, keep_extension: bool = False) -> str:
@@ -103,3 +108,29 @@ def atomic_write_text(path: str, text: str, durable: bool = True) -> None:
     with atomic_path(path, durable=durable) as tmp_path:
         with open(tmp_path, 'w', encoding='utf-8') as f:
             f.write(text)
+
+
+def atomic_write_bytes(path: str, data: bytes, durable: bool = False) -> None:
+    """Write ``data`` to ``path`` through :func:`atomic_path`.
+
+    Args:
+        path: The destination file.
+        data: The bytes to write.
+        durable: See :func:`commit_file`. Off by default: the callers write
+            many small files (masks, tables) that a rerun recreates.
+    """
+    with atomic_path(path, durable=durable) as tmp_path:
+        with open(tmp_path, 'wb') as f:
+            f.write(data)
+
+
+def atomic_torch_save(obj: Any, path: str, durable: bool = False) -> None:
+    """``torch.save`` ``obj`` to ``path`` through :func:`atomic_path`.
+
+    Args:
+        obj: What to save (a checkpoint dict, a state dict).
+        path: The destination file.
+        durable: See :func:`commit_file`.
+    """
+    with atomic_path(path, durable=durable) as tmp_path:
+        torch.save(obj, tmp_path)

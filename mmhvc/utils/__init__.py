@@ -1,4 +1,3 @@
-from .atomic_io import atomic_path, atomic_write_text, commit_file, temp_path
 from .checkpoint import (checkpoint_safe_globals,
                          register_checkpoint_safe_globals)
 from .config_check import (check_top_level_keys, explain_build_error,
@@ -10,9 +9,9 @@ from .resume import (check_resume_checkpoint, find_resume_checkpoint,
 from .setup_env import register_all_modules
 
 __all__ = [
-    'atomic_path', 'atomic_write_text', 'check_resume_checkpoint',
-    'check_top_level_keys', 'checkpoint_safe_globals', 'commit_file',
+    'check_resume_checkpoint',
+    'check_top_level_keys', 'checkpoint_safe_globals',
     'explain_build_error', 'find_resume_checkpoint', 'load_tool_config', 'is_complete_checkpoint',
     'load_model_weights', 'register_all_modules',
-    'register_checkpoint_safe_globals', 'setup_cpu_distributed', 'temp_path'
+    'register_checkpoint_safe_globals', 'setup_cpu_distributed'
 ]

@@ -2,8 +2,10 @@ import os
 import os.path as osp
 
 import pytest
+import torch
 
-from mmhvc.utils import atomic_path, atomic_write_text, commit_file, temp_path
+from mmhvc.fileio import (atomic_path, atomic_torch_save, atomic_write_bytes,
+                          atomic_write_text, commit_file, temp_path)
 
 
 def test_temp_path_is_a_hidden_sibling(tmp_path):
@@ -55,3 +57,31 @@ def test_atomic_write_text_and_commit_file(tmp_path):
     tmp.write_text('payload')
     commit_file(str(tmp), path, durable=True)
     assert not tmp.exists() and open(path).read() == 'payload'
+
+
+def test_atomic_write_bytes_replaces_the_whole_file(tmp_path):
+    path = str(tmp_path / 'masks' / '00000.png')
+    atomic_write_bytes(path, b'\x89PNG long first version')
+    atomic_write_bytes(path, b'\x00\xff', durable=True)
+    with open(path, 'rb') as f:
+        assert f.read() == b'\x00\xff'
+    assert os.listdir(tmp_path / 'masks') == ['00000.png']
+
+
+def test_atomic_write_bytes_leaves_nothing_on_failure(tmp_path):
+    path = tmp_path / 'table.csv'
+    path.write_bytes(b'old')
+    with pytest.raises(TypeError):
+        atomic_write_bytes(str(path), 'text is not bytes')
+    assert path.read_bytes() == b'old'
+    assert os.listdir(tmp_path) == ['table.csv']
+
+
+def test_atomic_torch_save_round_trip(tmp_path):
+    path = str(tmp_path / 'out' / 'weights.pth')
+    weights = {'conv1.weight': torch.arange(6.).reshape(2, 3)}
+    atomic_torch_save(weights, path)
+    loaded = torch.load(path, weights_only=True)
+    assert list(loaded) == ['conv1.weight']
+    assert loaded['conv1.weight'].tolist() == [[0., 1., 2.], [3., 4., 5.]]
+    assert os.listdir(tmp_path / 'out') == ['weights.pth']

@@ -9,14 +9,13 @@ Example::
         configs/propagation/demo_davis_r18.py work_dirs/random_init.pth
 """
 import argparse
-import os
 import os.path as osp
 
-import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.runner import set_random_seed
 
+from mmhvc.fileio import atomic_torch_save
 from mmhvc.registry import MODELS
 from mmhvc.utils import register_all_modules
 
@@ -39,13 +38,11 @@ def main() -> None:
     set_random_seed(args.seed)
     model = MODELS.build(cfg.model)
     model.init_weights()
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    tmp = args.out + '.tmp'
-    torch.save(
+    atomic_torch_save(
         dict(
             state_dict=model.state_dict(),
-            meta=dict(seed=args.seed, config=osp.basename(args.config))), tmp)
-    os.replace(tmp, args.out)
+            meta=dict(seed=args.seed, config=osp.basename(args.config))),
+        args.out)
     print(f'random initialisation (seed {args.seed}) saved to {args.out}')
 
 

@@ -10,7 +10,7 @@ from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
 
 from mmhvc.registry import HOOKS
-from mmhvc.utils.atomic_io import atomic_write_text, commit_file, temp_path
+from mmhvc.fileio import atomic_write_text, commit_file, temp_path
 
 
 @HOOKS.register_module()

@@ -9,7 +9,7 @@ from mmengine.hooks import Hook
 from mmengine.utils import mkdir_or_exist
 
 from mmhvc.registry import HOOKS
-from mmhvc.utils.atomic_io import atomic_path
+from mmhvc.fileio import atomic_path
 
 
 def overlay_masks(frame: np.ndarray, mask: np.ndarray, palette: np.ndarray,

@@ -26,16 +26,16 @@ Layouts:
   ``Pretrained`` *without* ``prefix``, by any model that builds one.
 """
 import hashlib
-import os
+import io
 import os.path as osp
 import re
-import uuid
 from argparse import Namespace
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
+from mmhvc.fileio import atomic_torch_save, atomic_write_bytes
 from mmhvc.utils import register_checkpoint_safe_globals
 
 BACKBONE_PREFIX = 'backbone.'
@@ -365,20 +365,10 @@ def check_backbone_state_dict(state_dict: Mapping[str, Any],
     return depth, num_stages
 
 
-def sha256_file(path: str) -> str:
-    """Hexadecimal sha256 digest of a file."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def save_checkpoint_atomic(obj: Any,
                            path: str,
                            hash_suffix: bool = False) -> str:
-    """``torch.save`` to a temporary file beside ``path``, then rename it,
-    so that the output is either absent or complete.
+    """``torch.save`` ``obj`` so that the output is either absent or complete.
 
     Args:
         obj: What to save.
@@ -391,18 +381,13 @@ def save_checkpoint_atomic(obj: Any,
     Returns:
         The path of the written file.
     """
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp_path = osp.join(folder,
-                        f'.{osp.basename(path)}.{uuid.uuid4().hex}.tmp')
-    try:
-        torch.save(obj, tmp_path)
-        if hash_suffix:
-            stem = path[:-len('.pth')] if path.endswith('.pth') else path
-            path = f'{stem}-{sha256_file(tmp_path)[:8]}.pth'
-        os.replace(tmp_path, path)
-    except BaseException:
-        if osp.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
+    if not hash_suffix:
+        atomic_torch_save(obj, path)
+        return path
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    data = buffer.getvalue()
+    stem = path[:-len('.pth')] if path.endswith('.pth') else path
+    path = f'{stem}-{hashlib.sha256(data).hexdigest()[:8]}.pth'
+    atomic_write_bytes(path, data)
     return path
