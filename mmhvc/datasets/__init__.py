@@ -2,6 +2,7 @@ from .davis import DAVISDataset
 from .jhmdb import JHMDB_JOINTS, JHMDBDataset
 from .palette import davis_palette, read_indexed_png, write_indexed_png
 from .samplers import *  # noqa: F401,F403
+from .seeded_dataset import SeededDataset
 from .static_image import IMG_EXTENSIONS, StaticImageDataset
 from .transforms import *  # noqa: F401,F403
 from .video_frame import VideoFrameDataset
@@ -12,5 +13,5 @@ __all__ = [
     'IMG_EXTENSIONS', 'StaticImageDataset', 'VideoFrameDataset',
     'DAVISDataset', 'YouTubeVOSDataset', 'davis_palette', 'read_indexed_png',
     'write_indexed_png', 'JHMDB_JOINTS', 'JHMDBDataset', 'VIP_CLASSES',
-    'VIPDataset'
+    'VIPDataset', 'SeededDataset'
 ]

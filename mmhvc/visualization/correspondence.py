@@ -23,9 +23,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from mmhvc.fileio import check_rgb
 from mmhvc.models.losses.hybrid_correspondence_loss import (
     coord_positive_mask, crop_bin_centres)
-from .layout import add_title, check_rgb, hstack, resize_to_height
+from .layout import add_title, hstack, resize_to_height
 
 #: Marker colours (RGB), cycled over query points and pairs.
 POINT_COLORS = ((230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48),

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import torch
 
-from .layout import check_rgb
+from mmhvc.fileio import check_rgb
 
 ArrayLike = Union[np.ndarray, torch.Tensor]
 

@@ -8,20 +8,11 @@ from typing import Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from mmhvc.fileio import check_rgb
+
 #: Background of the gaps between panels and of title bars.
 BACKGROUND = (255, 255, 255)
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
-
-
-def check_rgb(image: np.ndarray, name: str = 'image') -> np.ndarray:
-    """Return ``image`` if it is a ``(H, W, 3)`` uint8 array, else raise."""
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or \
-            image.ndim != 3 or image.shape[2] != 3:
-        desc = (f'{image.dtype} {image.shape}' if isinstance(
-            image, np.ndarray) else type(image).__name__)
-        raise ValueError(f'{name} must be a (H, W, 3) uint8 RGB array, got '
-                         f'{desc}')
-    return image
 
 
 def resize_to_height(image: np.ndarray,

@@ -19,8 +19,8 @@ import datetime
 
 from mmengine.utils import track_iter_progress
 
-from mmhvc.visualization import (load_scalar_log, plot_scalar_curves,
-                                 train_time_stats)
+from mmhvc.utils.train_log import load_scalar_log, train_time_stats
+from mmhvc.visualization import plot_scalar_curves
 
 
 def parse_args() -> argparse.Namespace:

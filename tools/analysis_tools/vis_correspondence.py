@@ -26,9 +26,9 @@ from mmengine.config import DictAction
 from mmengine.utils import track_iter_progress
 
 from mmhvc.apis import init_model
+from mmhvc.fileio import iter_frames, read_image, write_image
 from mmhvc.visualization import (affinity_heatmaps, draw_affinity_heatmaps,
-                                 iter_frames,
-                                 pixels_to_cells, read_image, write_image)
+                                 pixels_to_cells)
 
 
 def parse_point(text: str) -> Tuple[float, float]:

@@ -32,9 +32,9 @@ from mmengine.config import DictAction
 from mmengine.utils import ProgressBar
 
 from mmhvc.apis import init_model
-from mmhvc.visualization import (add_title, count_frames, fit_feature_pca,
-                                 hstack, iter_frames,
-                                 pca_to_rgb, vstack, write_image, write_video)
+from mmhvc.fileio import count_frames, iter_frames, write_image, write_video
+from mmhvc.visualization import (add_title, fit_feature_pca, hstack,
+                                 pca_to_rgb, vstack)
 
 IMAGE_OUTPUTS = ('.png', '.jpg', '.jpeg', '.bmp')
 VIDEO_OUTPUTS = ('.mp4', '.gif')

@@ -1,6 +1,4 @@
-from .seeded_sampler import SeededDataset, SeededSampler, sample_seed
+from .seeded_sampler import SeededSampler, sample_seed
 from .video_frame_sampler import VideoFrameSampler
 
-__all__ = [
-    'SeededDataset', 'SeededSampler', 'VideoFrameSampler', 'sample_seed'
-]
+__all__ = ['SeededSampler', 'VideoFrameSampler', 'sample_seed']

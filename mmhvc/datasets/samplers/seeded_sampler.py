@@ -6,22 +6,22 @@ depends on everything that process loaded before, and MMEngine neither
 saves it in checkpoints nor the data loader workers' generators; so after a
 resume at an epoch boundary the crops differ from an uninterrupted run's,
 and they also change with ``num_workers``. With :class:`SeededSampler` and
-:class:`SeededDataset` the random numbers of each sample come from its own
-seed, a function of ``(seed, epoch, position)`` only, where ``position`` is
-the sample's index in the epoch's global order (over all processes). Crops
+:class:`~mmhvc.datasets.SeededDataset` the random numbers of each sample
+come from its own seed, a function of ``(seed, epoch, position)`` only,
+where ``position`` is the sample's index in the epoch's global order (over
+all processes). Crops
 then do not depend on history, on the number of data loader workers or on
 how the processes share the work, and a resumed run sees exactly the crops
 of an uninterrupted one.
 """
-import random
 from typing import Iterator, Optional, Tuple
 
 import numpy as np
-import torch
 from mmengine.dist import get_dist_info, sync_random_seed
 from torch.utils.data import Dataset, Sampler
 
-from mmhvc.registry import DATA_SAMPLERS, DATASETS
+from mmhvc.registry import DATA_SAMPLERS
+from ..seeded_dataset import SeededDataset
 
 
 def sample_seed(seed: int, epoch: int, position: int) -> int:
@@ -40,57 +40,12 @@ def sample_seed(seed: int, epoch: int, position: int) -> int:
     return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
-@DATASETS.register_module()
-class SeededDataset(Dataset):
-    """Load each sample with the global random generators seeded for it.
-
-    Wraps a dataset. An index ``(i, s)`` (from :class:`SeededSampler`)
-    loads item ``i`` with the global ``random``, NumPy and torch generators
-    seeded with ``s``; their previous states are restored afterwards, so
-    the loading has no side effect on other users of the generators. A
-    plain integer index loads the item without seeding. Other attributes
-    (``metainfo``, ``video_frame_indices`` ...) are those of the wrapped
-    dataset.
-
-    Args:
-        dataset: The wrapped dataset, or its config.
-    """
-
-    def __init__(self, dataset) -> None:
-        self.dataset = DATASETS.build(dataset) if isinstance(dataset,
-                                                             dict) else dataset
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getattr__(self, name: str):
-        if name == 'dataset':
-            raise AttributeError(name)
-        return getattr(self.dataset, name)
-
-    def __getitem__(self, key):
-        if not isinstance(key, tuple):
-            return self.dataset[key]
-        index, seed = key
-        states = random.getstate(), np.random.get_state(), \
-            torch.get_rng_state()
-        random.seed(seed)
-        np.random.seed(seed)
-        torch.manual_seed(seed)
-        try:
-            return self.dataset[index]
-        finally:
-            random.setstate(states[0])
-            np.random.set_state(states[1])
-            torch.set_rng_state(states[2])
-
-
 @DATA_SAMPLERS.register_module()
 class SeededSampler(Sampler):
     """Pair every index of a sampler with the seed of its sample.
 
-    Yields ``(index, seed)`` for :class:`SeededDataset`, with ``index`` as
-    the wrapped sampler yields it and ``seed`` =
+    Yields ``(index, seed)`` for :class:`~mmhvc.datasets.SeededDataset`,
+    with ``index`` as the wrapped sampler yields it and ``seed`` =
     :func:`sample_seed` ``(seed, epoch, position)``. ``position`` counts the
     samples of all processes since the last :meth:`set_epoch`: the k-th
     sample of rank r is at ``k * world_size + r``, the layout of MMEngine's
@@ -100,7 +55,8 @@ class SeededSampler(Sampler):
     in the uninterrupted run.
 
     Args:
-        dataset: The dataset; it must be a :class:`SeededDataset`.
+        dataset: The dataset; it must be a
+            :class:`~mmhvc.datasets.SeededDataset`.
         sampler: Config of the wrapped sampler, e.g.
             ``dict(type='DefaultSampler', shuffle=True)``; it is built with
             the same ``dataset`` and ``seed``.

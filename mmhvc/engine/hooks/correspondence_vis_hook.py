@@ -11,13 +11,14 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from torch import Tensor, nn
 
+from mmhvc.fileio import read_image
 from mmhvc.models.losses.hybrid_correspondence_loss import \
     coord_positive_mask
 from mmhvc.registry import HOOKS
 from mmhvc.visualization import (add_title, draw_crop_pair, draw_flow_arrows,
                                  flow_color_wheel, flow_to_rgb, hstack,
-                                 read_image, select_positive_pairs,
-                                 upsample_cells, vstack)
+                                 select_positive_pairs, upsample_cells,
+                                 vstack)
 
 
 @HOOKS.register_module()

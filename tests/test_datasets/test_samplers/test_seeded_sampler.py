@@ -3,14 +3,13 @@ import os
 import cv2
 import numpy as np
 import pytest
-import torch
 from mmengine.dataset import DefaultSampler, pseudo_collate
 from torch.utils.data import DataLoader
 
-from mmhvc.datasets import StaticImageDataset
-from mmhvc.datasets.samplers import SeededDataset, SeededSampler, sample_seed
+from mmhvc.datasets import SeededDataset, StaticImageDataset
+from mmhvc.datasets.samplers import SeededSampler, sample_seed
 from mmhvc.datasets.samplers import seeded_sampler as module
-from mmhvc.registry import DATA_SAMPLERS, DATASETS
+from mmhvc.registry import DATA_SAMPLERS
 
 PIPELINE = [
     dict(type='LoadImageWithCheck'),
@@ -47,7 +46,6 @@ def image_root(tmp_path_factory):
 
 def test_registered_and_seed_function():
     assert DATA_SAMPLERS.get('SeededSampler') is SeededSampler
-    assert DATASETS.get('SeededDataset') is SeededDataset
     assert sample_seed(0, 1, 2) == sample_seed(0, 1, 2)
     seeds = {sample_seed(s, e, p) for s in (0, 1) for e in (0, 1)
              for p in range(50)}
@@ -95,22 +93,6 @@ def test_ranks_share_the_global_order(monkeypatch):
 def test_needs_the_seeded_dataset():
     with pytest.raises(TypeError, match="type='SeededDataset'"):
         SeededSampler(Items(), seed=0)
-
-
-def test_dataset_seeds_each_sample_and_restores_the_generators():
-    dataset = SeededDataset(Items())
-    assert dataset.metainfo == dict(name='items') and len(dataset) == 6
-    np.random.seed(11)
-    state = np.random.get_state()
-    torch_state = torch.get_rng_state()
-    first = dataset[(2, 99)]
-    assert dataset[(2, 99)] == first
-    assert first == (2, float(np.random.RandomState(99).random_sample()))
-    assert dataset[(2, 100)] != first
-    np.testing.assert_array_equal(np.random.get_state()[1], state[1])
-    assert torch.equal(torch.get_rng_state(), torch_state)
-    # A plain index loads without seeding.
-    assert dataset[3][0] == 3
 
 
 def crop_boxes(image_root, epochs, num_workers=0, start_epoch=0):

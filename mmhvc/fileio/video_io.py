@@ -1,8 +1,9 @@
 """Reading frames from images, frame folders or video files; writing
-videos (mp4 through OpenCV, GIF through Pillow).
+images and videos (mp4 through OpenCV, GIF through Pillow).
 
 Frames are handed around as ``np.uint8`` ``(H, W, 3)`` arrays; readers
-return BGR (what the models expect), writers take RGB.
+return BGR (what the models expect), writers take RGB and check it with
+:func:`check_rgb`.
 """
 import os
 import os.path as osp
@@ -13,9 +14,18 @@ import mmcv
 import numpy as np
 from PIL import Image
 
-from .layout import check_rgb
-
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+
+
+def check_rgb(image: np.ndarray, name: str = 'image') -> np.ndarray:
+    """Return ``image`` if it is a ``(H, W, 3)`` uint8 array, else raise."""
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or \
+            image.ndim != 3 or image.shape[2] != 3:
+        desc = (f'{image.dtype} {image.shape}' if isinstance(
+            image, np.ndarray) else type(image).__name__)
+        raise ValueError(f'{name} must be a (H, W, 3) uint8 RGB array, got '
+                         f'{desc}')
+    return image
 
 
 def is_image_file(path: str) -> bool:
