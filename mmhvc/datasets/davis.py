@@ -1,15 +1,11 @@
-from functools import partial
-from typing import List, Optional, Union
-
-from mmengine import fileio
-from mmengine.dataset import BaseDataset
+from typing import Optional, Union
 
 from mmhvc.registry import DATASETS
-from .vos_utils import list_stems, read_name_list
+from .base_video_dataset import BaseVideoDataset
 
 
 @DATASETS.register_module()
-class DAVISDataset(BaseDataset):
+class DAVISDataset(BaseVideoDataset):
     """DAVIS 2016 / 2017 semi-supervised video object segmentation.
 
     One item per sequence. The official layout under ``data_root``::
@@ -47,11 +43,13 @@ class DAVISDataset(BaseDataset):
             Defaults to ``ImageSets/<year>/<split>.txt``.
         img_suffix: File ending of the frames.
         backend_args: Arguments of the MMEngine file backend.
-        **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`
+        **kwargs: Other arguments of :class:`BaseVideoDataset`
             (``pipeline``, ``test_mode``, ``indices``, ...).
     """
 
     METAINFO = dict(dataset_name='DAVIS')
+    ROOT_LAYOUT = 'JPEGImages/, Annotations/ and ImageSets/'
+    LIST_FILE = 'split file'
 
     def __init__(self,
                  data_root: str,
@@ -71,53 +69,29 @@ class DAVISDataset(BaseDataset):
         self.resolution = resolution
         self.single_object = (self.year == '2016'
                               if single_object is None else single_object)
-        self.img_suffix = img_suffix
-        self.backend_args = backend_args
-        if not data_root or not fileio.isdir(
-                data_root, backend_args=backend_args):
-            raise FileNotFoundError(
-                f'DAVIS data_root not found: "{data_root}". It must hold '
-                'JPEGImages/, Annotations/ and ImageSets/ '
-                '(see docs/dataset_prepare.md).')
         super().__init__(
-            ann_file=ann_file or f'ImageSets/{self.year}/{split}.txt',
             data_root=data_root,
+            ann_file=ann_file or f'ImageSets/{self.year}/{split}.txt',
             data_prefix=dict(
                 img_path=f'JPEGImages/{resolution}',
                 ann_path=f'Annotations/{resolution}'),
+            img_suffix=img_suffix,
+            backend_args=backend_args,
             **kwargs)
 
-    def load_data_list(self) -> List[dict]:
-        """Read the split file and list every sequence's frames and masks."""
-        if not fileio.exists(self.ann_file, backend_args=self.backend_args):
-            raise FileNotFoundError(
-                f'DAVIS split file not found: {self.ann_file} (year '
-                f'{self.year}, split "{self.split}")')
-        names = read_name_list(self.ann_file, 'DAVIS split file',
-                               self.backend_args)
-        return [self._load_sequence(name) for name in names]
-
-    def _load_sequence(self, name: str) -> dict:
+    def load_sequence(self, name: str) -> dict:
         """List one sequence's frames and annotations."""
-        join = partial(fileio.join_path, backend_args=self.backend_args)
-        frame_dir = join(self.data_prefix['img_path'], name)
-        ann_dir = join(self.data_prefix['ann_path'], name)
-        stems = list_stems(frame_dir, self.img_suffix, self.backend_args)
-        if not stems:
-            raise FileNotFoundError(
-                f'Sequence "{name}" listed in {self.ann_file} has no '
-                f'"*{self.img_suffix}" frames in {frame_dir}')
-        ann_stems = list_stems(ann_dir, '.png', self.backend_args)
-        ann_paths = [join(ann_dir, stem + '.png') for stem in stems]
+        frame_dir = self.join(self.data_prefix['img_path'], name)
+        ann_dir = self.join(self.data_prefix['ann_path'], name)
+        stems = self.list_frames(
+            frame_dir, f'Sequence "{name}" listed in {self.ann_file}')
+        ann_stems = self.list_annotations(ann_dir, '.png', stems, frame_dir,
+                                          'Annotation')
+        ann_paths = [self.join(ann_dir, stem + '.png') for stem in stems]
         if stems[0] not in ann_stems:
             raise FileNotFoundError(
                 f'First-frame annotation of sequence "{name}" not found: '
                 f'{ann_paths[0]}')
-        orphans = sorted(set(ann_stems) - set(stems))
-        if orphans:
-            raise ValueError(
-                f'Annotation {join(ann_dir, orphans[0] + ".png")} has no '
-                f'matching frame in {frame_dir}')
         if len(ann_stems) == len(stems):
             gt_ann_paths = ann_paths
         elif len(ann_stems) == 1:
@@ -129,10 +103,10 @@ class DAVISDataset(BaseDataset):
                 f'Sequence "{name}" has annotations for {len(ann_stems)} of '
                 f'{len(stems)} frames; expected either the first frame only '
                 f'or every frame. Missing: {missing}')
-        return dict(
-            seq_name=name,
-            frame_names=stems,
-            frame_paths=[join(frame_dir, s + self.img_suffix) for s in stems],
+        return self.sequence_info(
+            name,
+            frame_dir,
+            stems,
             given_frames=[0],
             given_ann_paths=[ann_paths[0]],
             gt_ann_paths=gt_ann_paths,

@@ -1,13 +1,11 @@
 """JHMDB human pose (keypoint) propagation."""
 import os.path as osp
-from functools import partial
 from typing import List, Optional, Tuple
 
 from mmengine import fileio
-from mmengine.dataset import BaseDataset
 
 from mmhvc.registry import DATASETS
-from .vos_utils import list_stems
+from .base_video_dataset import BaseVideoDataset
 
 #: The 15 JHMDB joints, in the order of ``pos_img``.
 JHMDB_JOINTS = ('neck', 'belly', 'face', 'right_shoulder', 'left_shoulder',
@@ -20,7 +18,7 @@ _TEST_LABEL = '2'
 
 
 @DATASETS.register_module()
-class JHMDBDataset(BaseDataset):
+class JHMDBDataset(BaseVideoDataset):
     """JHMDB pose propagation: one item per video.
 
     The official layout under ``data_root``::
@@ -51,10 +49,13 @@ class JHMDBDataset(BaseDataset):
         img_suffix: File ending of the frames.
         joint_file: Name of the joint file in each video's folder.
         backend_args: Arguments of the MMEngine file backend.
-        **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`.
+        **kwargs: Other arguments of :class:`BaseVideoDataset`.
     """
 
     METAINFO = dict(dataset_name='JHMDB', joint_names=JHMDB_JOINTS)
+    ROOT_LAYOUT = 'Rename_Images/, joint_positions/ and splits/'
+    DOCS = 'docs/test.md'
+    LIST_FILE = 'video list'
 
     def __init__(self,
                  data_root: str,
@@ -71,30 +72,23 @@ class JHMDBDataset(BaseDataset):
         if int(split) not in (1, 2, 3):
             raise ValueError(f'JHMDB split must be 1, 2 or 3, got {split}')
         self.split = int(split)
-        self.img_suffix = img_suffix
         self.joint_file = joint_file
-        self.backend_args = backend_args
-        if not data_root or not fileio.isdir(
-                data_root, backend_args=backend_args):
-            raise FileNotFoundError(
-                f'JHMDB data_root not found: "{data_root}". It must hold '
-                'Rename_Images/, joint_positions/ and splits/ '
-                '(see docs/test.md).')
         super().__init__(
-            ann_file=ann_file,
             data_root=data_root,
-            data_prefix=dict(data_prefix),
+            ann_file=ann_file,
+            data_prefix=data_prefix,
+            img_suffix=img_suffix,
+            backend_args=backend_args,
             **kwargs)
 
     def load_data_list(self) -> List[dict]:
         """List the test videos of the split with their frames and joints."""
-        join = partial(fileio.join_path, backend_args=self.backend_args)
         if self.ann_file:
             videos = self._read_video_list()
         else:
-            videos = [(join(self.data_prefix['img_path'], action, video),
-                       join(self.data_prefix['ann_path'], action, video,
-                            self.joint_file))
+            videos = [(self.join(self.data_prefix['img_path'], action, video),
+                       self.join(self.data_prefix['ann_path'], action, video,
+                                 self.joint_file))
                       for action, video in self._read_split_files()]
         if not videos:
             raise ValueError(
@@ -120,67 +114,44 @@ class JHMDBDataset(BaseDataset):
                 f'No "*{suffix}" split file in {split_dir}')
         videos = []
         for name in names:
-            path = fileio.join_path(
-                split_dir, name, backend_args=self.backend_args)
+            path = self.join(split_dir, name)
             action = name[:-len(suffix)]
-            text = fileio.get_text(path, backend_args=self.backend_args)
-            for number, line in enumerate(text.splitlines(), 1):
+            for number, line in self.read_list_file(path):
                 fields = line.split()
-                if not fields:
-                    continue
                 if len(fields) != 2 or fields[1] not in ('0', '1', '2'):
                     raise ValueError(
                         f'{path}, line {number}: expected "<video>.avi '
-                        f'<0|1|2>", got "{line.strip()}"')
+                        f'<0|1|2>", got "{line}"')
                 if fields[1] == _TEST_LABEL:
                     videos.append((action, osp.splitext(fields[0])[0]))
         return videos
 
     def _read_video_list(self) -> List[Tuple[str, str]]:
         """``(frame_dir, joint_path)`` of the videos in ``ann_file``."""
-        if not fileio.exists(self.ann_file, backend_args=self.backend_args):
-            raise FileNotFoundError(
-                f'JHMDB video list not found: {self.ann_file}')
-        text = fileio.get_text(self.ann_file, backend_args=self.backend_args)
         videos = []
-        for number, line in enumerate(text.splitlines(), 1):
+        for number, line in self.read_list_file():
             fields = line.split()
-            if not fields:
-                continue
             if len(fields) != 2:
                 raise ValueError(
                     f'{self.ann_file}, line {number}: expected "<frame '
-                    f'folder> <joint file>", got "{line.strip()}"')
+                    f'folder> <joint file>", got "{line}"')
             videos.append(
-                tuple(
-                    field if osp.isabs(field) else fileio.join_path(
-                        self.data_root, field, backend_args=self.backend_args)
-                    for field in fields))
+                tuple(field if osp.isabs(field) else self.join(
+                    self.data_root, field) for field in fields))
         return videos
 
     def _load_video(self, frame_dir: str, joint_path: str) -> dict:
         """List one video's frames."""
         frame_dir = frame_dir.rstrip('/')
         stems = sorted(
-            list_stems(frame_dir, self.img_suffix, self.backend_args),
+            self.list_frames(frame_dir, 'JHMDB video'),
             key=lambda s: (not s.isdigit(), int(s) if s.isdigit() else 0, s))
-        if not stems:
-            raise FileNotFoundError(
-                f'JHMDB video folder {frame_dir} has no "*{self.img_suffix}" '
-                'frames')
-        if not fileio.exists(joint_path, backend_args=self.backend_args):
-            raise FileNotFoundError(
-                f'Joint annotation not found: {joint_path}')
+        self.require_file(joint_path, 'Joint annotation')
         action, video = frame_dir.split('/')[-2:]
-        return dict(
-            seq_name=f'{action}/{video}',
+        return self.sequence_info(
+            f'{action}/{video}',
+            frame_dir,
+            stems,
             action=action,
-            frame_names=stems,
-            frame_paths=[
-                fileio.join_path(
-                    frame_dir,
-                    s + self.img_suffix,
-                    backend_args=self.backend_args) for s in stems
-            ],
             joint_path=joint_path,
             split=f'split{self.split}')

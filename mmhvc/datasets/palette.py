@@ -6,14 +6,13 @@ display. These helpers read the ids, never the colours, and write label maps
 atomically so that an interrupted run never leaves a truncated file behind.
 """
 import io
-import os
-import os.path as osp
-import uuid
 from typing import Optional, Tuple
 
 import numpy as np
 from mmengine import fileio
 from PIL import Image
+
+from mmhvc.fileio import atomic_write_bytes
 
 
 def davis_palette(num_colors: int = 256) -> np.ndarray:
@@ -43,6 +42,33 @@ def davis_palette(num_colors: int = 256) -> np.ndarray:
     return palette
 
 
+def read_annotation_image(path: str,
+                          backend_args: Optional[dict] = None) -> Image.Image:
+    """Read and decode an annotation image, naming the file in any error.
+
+    Args:
+        path: File path (any MMEngine file backend).
+        backend_args: Arguments of the file backend.
+
+    Returns:
+        PIL.Image.Image: The decoded image, in the mode of the file.
+
+    Raises:
+        FileNotFoundError: When the file does not exist.
+        ValueError: When the file is not a readable image.
+    """
+    try:
+        content = fileio.get(path, backend_args=backend_args)
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f'Annotation file not found: {path}') from e
+    try:
+        image = Image.open(io.BytesIO(content))
+        image.load()
+    except Exception as e:
+        raise ValueError(f'Cannot decode annotation image {path}: {e}') from e
+    return image
+
+
 def read_indexed_png(
         path: str,
         backend_args: Optional[dict] = None
@@ -61,15 +87,7 @@ def read_indexed_png(
         FileNotFoundError: When the file does not exist.
         ValueError: When the file is not a readable 'P' mode image.
     """
-    try:
-        content = fileio.get(path, backend_args=backend_args)
-    except FileNotFoundError as e:
-        raise FileNotFoundError(f'Annotation file not found: {path}') from e
-    try:
-        image = Image.open(io.BytesIO(content))
-        image.load()
-    except Exception as e:
-        raise ValueError(f'Cannot decode annotation image {path}: {e}') from e
+    image = read_annotation_image(path, backend_args)
     if image.mode != 'P':
         raise ValueError(
             f'Annotation {path} is a "{image.mode}" mode image, but object '
@@ -89,9 +107,8 @@ def write_indexed_png(path: str,
                       palette: Optional[np.ndarray] = None) -> None:
     """Write a label map as a palette PNG, atomically.
 
-    The image is written to a temporary file in the destination folder and
-    then renamed over ``path``, so readers never see a partial file. Missing
-    parent folders are created. The output bytes depend only on the inputs.
+    The image goes through :func:`mmhvc.fileio.atomic_write_bytes`, so
+    readers never see a partial file. Missing parent folders are created. The output bytes depend only on the inputs.
 
     Args:
         path: Destination file path (local file system).
@@ -114,24 +131,3 @@ def write_indexed_png(path: str,
     buffer = io.BytesIO()
     image.save(buffer, format='PNG')
     atomic_write_bytes(path, buffer.getvalue())
-
-
-def atomic_write_bytes(path: str, content: bytes) -> None:
-    """Write ``content`` to ``path`` through a temporary file and a rename.
-
-    Args:
-        path: Destination file path (local file system).
-        content: The bytes to write.
-    """
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp_path = osp.join(
-        folder, f'.{osp.basename(path)}.{os.getpid()}.{uuid.uuid4().hex}.tmp')
-    try:
-        with open(tmp_path, 'xb') as f:
-            f.write(content)
-        os.replace(tmp_path, path)
-    except BaseException:
-        if osp.exists(tmp_path):
-            os.remove(tmp_path)
-        raise

@@ -1,12 +1,8 @@
 """VIP (Video Instance-level Parsing) human part propagation."""
-from functools import partial
-from typing import List, Optional
-
-from mmengine import fileio
-from mmengine.dataset import BaseDataset
+from typing import Optional
 
 from mmhvc.registry import DATASETS
-from .vos_utils import list_stems, read_name_list
+from .base_video_dataset import BaseVideoDataset
 
 #: The 20 VIP category ids, 0 .. 19.
 VIP_CLASSES = ('background', 'hat', 'hair', 'sun-glasses', 'upper-clothes',
@@ -16,7 +12,7 @@ VIP_CLASSES = ('background', 'hat', 'hair', 'sun-glasses', 'upper-clothes',
 
 
 @DATASETS.register_module()
-class VIPDataset(BaseDataset):
+class VIPDataset(BaseVideoDataset):
     """VIP part propagation: one item per video.
 
     The official ``VIP_Fine`` layout under ``data_root``::
@@ -44,11 +40,14 @@ class VIPDataset(BaseDataset):
         img_suffix: File ending of the frames.
         ann_suffix: File ending of the label maps.
         backend_args: Arguments of the MMEngine file backend.
-        **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`
+        **kwargs: Other arguments of :class:`BaseVideoDataset`
             (``pipeline``, ``test_mode``, ``indices``, ...).
     """
 
     METAINFO = dict(dataset_name='VIP', classes=VIP_CLASSES)
+    ROOT_LAYOUT = 'Images/, Annotations/Category_ids/ and lists/'
+    DOCS = 'docs/test.md'
+    LIST_FILE = 'video list'
 
     def __init__(self,
                  data_root: str,
@@ -61,57 +60,34 @@ class VIPDataset(BaseDataset):
                  backend_args: Optional[dict] = None,
                  **kwargs) -> None:
         self.split = split
-        self.img_suffix = img_suffix
         self.ann_suffix = ann_suffix
-        self.backend_args = backend_args
-        if not data_root or not fileio.isdir(
-                data_root, backend_args=backend_args):
-            raise FileNotFoundError(
-                f'VIP data_root not found: "{data_root}". It must hold '
-                'Images/, Annotations/Category_ids/ and lists/ '
-                '(see docs/test.md).')
         super().__init__(
-            ann_file=ann_file,
             data_root=data_root,
-            data_prefix=dict(data_prefix),
+            ann_file=ann_file,
+            data_prefix=data_prefix,
+            img_suffix=img_suffix,
+            backend_args=backend_args,
             **kwargs)
 
-    def load_data_list(self) -> List[dict]:
-        """Read the video list and list every video's frames and labels."""
-        if not fileio.exists(self.ann_file, backend_args=self.backend_args):
-            raise FileNotFoundError(
-                f'VIP video list not found: {self.ann_file}')
-        names = read_name_list(self.ann_file, 'VIP video list',
-                               self.backend_args)
-        return [self._load_video(name) for name in names]
-
-    def _load_video(self, name: str) -> dict:
+    def load_sequence(self, name: str) -> dict:
         """List one video's frames and their label maps."""
-        join = partial(fileio.join_path, backend_args=self.backend_args)
-        frame_dir = join(self.data_prefix['img_path'], name)
-        ann_dir = join(self.data_prefix['ann_path'], name)
-        stems = list_stems(frame_dir, self.img_suffix, self.backend_args)
-        if not stems:
-            raise FileNotFoundError(
-                f'Video "{name}" listed in {self.ann_file} has no '
-                f'"*{self.img_suffix}" frames in {frame_dir}')
-        ann_stems = set(
-            list_stems(ann_dir, self.ann_suffix, self.backend_args))
+        frame_dir = self.join(self.data_prefix['img_path'], name)
+        ann_dir = self.join(self.data_prefix['ann_path'], name)
+        stems = self.list_frames(
+            frame_dir, f'Video "{name}" listed in {self.ann_file}')
+        ann_stems = self.list_annotations(ann_dir, self.ann_suffix, stems,
+                                          frame_dir, 'Label map')
         missing = [stem for stem in stems if stem not in ann_stems]
         if missing:
             raise FileNotFoundError(
-                f'Frame {join(frame_dir, missing[0] + self.img_suffix)} has '
-                f'no label map {join(ann_dir, missing[0] + self.ann_suffix)} '
+                f'Frame {self.join(frame_dir, missing[0] + self.img_suffix)} '
+                'has no label map '
+                f'{self.join(ann_dir, missing[0] + self.ann_suffix)} '
                 f'({len(missing)} of {len(stems)} frames of "{name}" lack '
                 'one)')
-        orphans = sorted(ann_stems - set(stems))
-        if orphans:
-            raise ValueError(
-                f'Label map {join(ann_dir, orphans[0] + self.ann_suffix)} '
-                f'has no matching frame in {frame_dir}')
-        return dict(
-            seq_name=name,
-            frame_names=stems,
-            frame_paths=[join(frame_dir, s + self.img_suffix) for s in stems],
-            ann_paths=[join(ann_dir, s + self.ann_suffix) for s in stems],
+        return self.sequence_info(
+            name,
+            frame_dir,
+            stems,
+            ann_paths=[self.join(ann_dir, s + self.ann_suffix) for s in stems],
             split=self.split)

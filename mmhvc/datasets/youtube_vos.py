@@ -1,16 +1,14 @@
 import json
-from functools import partial
 from typing import Dict, List, Optional
 
 from mmengine import fileio
-from mmengine.dataset import BaseDataset
 
 from mmhvc.registry import DATASETS
-from .vos_utils import list_stems
+from .base_video_dataset import BaseVideoDataset
 
 
 @DATASETS.register_module()
-class YouTubeVOSDataset(BaseDataset):
+class YouTubeVOSDataset(BaseVideoDataset):
     """YouTube-VOS 2018 / 2019 semi-supervised video object segmentation.
 
     One item per video. The layout under ``data_root`` (validation set)::
@@ -49,10 +47,13 @@ class YouTubeVOSDataset(BaseDataset):
             absolute.
         img_suffix: File ending of the frames.
         backend_args: Arguments of the MMEngine file backend.
-        **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`.
+        **kwargs: Other arguments of :class:`BaseVideoDataset`.
     """
 
     METAINFO = dict(dataset_name='YouTube-VOS')
+    ROOT_LAYOUT = ('the frames, annotations and meta.json of a split '
+                   '(valid/ by default)')
+    LIST_FILE = 'meta file'
 
     def __init__(self,
                  data_root: str,
@@ -62,24 +63,17 @@ class YouTubeVOSDataset(BaseDataset):
                  img_suffix: str = '.jpg',
                  backend_args: Optional[dict] = None,
                  **kwargs) -> None:
-        self.img_suffix = img_suffix
-        self.backend_args = backend_args
-        if not data_root or not fileio.isdir(
-                data_root, backend_args=backend_args):
-            raise FileNotFoundError(
-                f'YouTube-VOS data_root not found: "{data_root}" '
-                '(see docs/dataset_prepare.md)')
         super().__init__(
-            ann_file=ann_file,
             data_root=data_root,
+            ann_file=ann_file,
             data_prefix=dict(img_path=frames_dir, ann_path=ann_dir),
+            img_suffix=img_suffix,
+            backend_args=backend_args,
             **kwargs)
 
     def load_data_list(self) -> List[dict]:
         """Read ``meta.json`` and list every video's frames and masks."""
-        if not fileio.exists(self.ann_file, backend_args=self.backend_args):
-            raise FileNotFoundError(
-                f'YouTube-VOS meta file not found: {self.ann_file}')
+        self.require_file(self.ann_file, 'YouTube-VOS meta file')
         text = fileio.get_text(self.ann_file, backend_args=self.backend_args)
         try:
             videos = json.loads(text)['videos']
@@ -96,16 +90,12 @@ class YouTubeVOSDataset(BaseDataset):
 
     def _load_video(self, name: str, video: dict) -> dict:
         """List one video's frames and first-appearance annotations."""
-        join = partial(fileio.join_path, backend_args=self.backend_args)
         where = f'{self.ann_file}, video "{name}"'
         objects = video.get('objects') if isinstance(video, dict) else None
         if not isinstance(objects, dict) or not objects:
             raise ValueError(f'{where}: no "objects" listed')
-        frame_dir = join(self.data_prefix['img_path'], name)
-        stems = list_stems(frame_dir, self.img_suffix, self.backend_args)
-        if not stems:
-            raise FileNotFoundError(
-                f'{where}: no "*{self.img_suffix}" frames in {frame_dir}')
+        frame_dir = self.join(self.data_prefix['img_path'], name)
+        stems = self.list_frames(frame_dir, where)
         index = {stem: i for i, stem in enumerate(stems)}
 
         first_frame: Dict[int, int] = {}
@@ -128,17 +118,17 @@ class YouTubeVOSDataset(BaseDataset):
         given_frames = sorted(set(first_frame.values()))
         given_ann_paths = []
         for frame in given_frames:
-            path = join(self.data_prefix['ann_path'], name,
-                        stems[frame] + '.png')
+            path = self.join(self.data_prefix['ann_path'], name,
+                             stems[frame] + '.png')
             if not fileio.exists(path, backend_args=self.backend_args):
                 raise FileNotFoundError(
                     f'{where}: annotation of frame "{stems[frame]}", where '
                     f'objects first appear, not found: {path}')
             given_ann_paths.append(path)
-        return dict(
-            seq_name=name,
-            frame_names=stems,
-            frame_paths=[join(frame_dir, s + self.img_suffix) for s in stems],
+        return self.sequence_info(
+            name,
+            frame_dir,
+            stems,
             given_frames=given_frames,
             given_object_ids=[
                 sorted(i for i, f in first_frame.items() if f == frame)

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmhvc.datasets.palette import (atomic_write_bytes, davis_palette,
+from mmhvc.datasets.palette import (davis_palette, read_annotation_image,
                                     read_indexed_png, write_indexed_png)
+from mmhvc.fileio import atomic_write_bytes
 
 
 def test_davis_palette_known_colours():
@@ -63,3 +64,17 @@ def test_indexed_png_errors(tmp_path):
     atomic_write_bytes(broken, b'not a png')
     with pytest.raises(ValueError, match='broken.png'):
         read_indexed_png(broken)
+
+
+def test_annotation_image_keeps_the_file_mode(tmp_path):
+    grey = str(tmp_path / 'grey.png')
+    Image.fromarray(np.full((2, 3), 7, np.uint8)).save(grey)
+    image = read_annotation_image(grey)
+    assert image.mode == 'L' and image.size == (3, 2)
+    assert np.asarray(image).tolist() == [[7, 7, 7], [7, 7, 7]]
+    with pytest.raises(FileNotFoundError, match='absent.png'):
+        read_annotation_image(str(tmp_path / 'absent.png'))
+    broken = str(tmp_path / 'broken.png')
+    atomic_write_bytes(broken, b'\x89PNG truncated')
+    with pytest.raises(ValueError, match='Cannot decode .*broken.png'):
+        read_annotation_image(broken)

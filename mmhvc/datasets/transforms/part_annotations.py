@@ -1,13 +1,11 @@
 """Loading of per-frame part label maps (VIP) for part propagation."""
-import io
 from typing import Optional
 
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmengine import fileio
-from PIL import Image
 
 from mmhvc.registry import TRANSFORMS
+from ..palette import read_annotation_image
 
 
 def read_class_map(path: str,
@@ -31,15 +29,7 @@ def read_class_map(path: str,
             an id outside ``0 .. num_classes - 1`` other than
             ``ignore_index``.
     """
-    try:
-        content = fileio.get(path, backend_args=backend_args)
-    except FileNotFoundError as e:
-        raise FileNotFoundError(f'Annotation file not found: {path}') from e
-    try:
-        image = Image.open(io.BytesIO(content))
-        image.load()
-    except Exception as e:
-        raise ValueError(f'Cannot decode annotation image {path}: {e}') from e
+    image = read_annotation_image(path, backend_args)
     if image.mode not in ('L', 'P', 'I', 'I;16'):
         raise ValueError(
             f'Annotation {path} is a "{image.mode}" mode image; part labels '
