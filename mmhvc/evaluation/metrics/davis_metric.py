@@ -1,6 +1,4 @@
 """DAVIS semi-supervised video object segmentation metric (J&F)."""
-import csv
-import io
 import os.path as osp
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Sequence
@@ -8,13 +6,13 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
-from terminaltables import AsciiTable
 
-from mmhvc.datasets.palette import atomic_write_bytes
 from mmhvc.registry import METRICS
 from ..functional import db_statistics, evaluate_semisupervised
 from ..functional.davis_measures import DEFAULT_BOUND_TH, VOID_LABEL
-from .utils import get_label_maps, get_meta, sample_to_dict, save_label_maps
+from .prediction_files import save_label_maps
+from .result_tables import report_tables, resolve_split
+from .video_samples import get_label_maps, get_meta, sample_to_dict
 
 GLOBAL_COLUMNS = ('J&F-Mean', 'J-Mean', 'J-Recall', 'J-Decay', 'F-Mean',
                   'F-Recall', 'F-Decay')
@@ -66,8 +64,12 @@ class DAVISMetric(BaseMetric):
             Needs ``output_dir`` like ``format_only``. Defaults to False.
         collect_device (str): Device used to gather results across ranks,
             ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
-        prefix (str, optional): Prefix of the metric names. Defaults to None.
+        prefix (str, optional): Prefix of the metric names, which MMEngine
+            returns and logs as ``<prefix>/J&F-Mean`` and so on. Defaults to
+            None: ``default_prefix``, ``'davis'``.
     """
+
+    default_prefix = 'davis'
 
     def __init__(self,
                  bound_th: float = DEFAULT_BOUND_TH,
@@ -171,35 +173,12 @@ class DAVISMetric(BaseMetric):
         metrics = OrderedDict((name, float(value))
                               for name, value in zip(GLOBAL_COLUMNS, values))
 
-        split = self._resolve_split(results)
         global_rows = [list(GLOBAL_COLUMNS), [f'{v:.3f}' for v in values]]
         sequence_rows = [list(SEQUENCE_COLUMNS)] + [[
             obj['name'], f'{obj["J"][0]:.3f}', f'{obj["F"][0]:.3f}'
         ] for obj in objects]
-        suffix = f' for {split}' if split else ''
-        for title, rows in ((f'Global results{suffix}:', global_rows),
-                            (f'Per-sequence results{suffix}:', sequence_rows)):
-            print_log(f'{title}\n{AsciiTable(rows).table}', logger)
-        if self.output_dir:
-            self._write_csv(global_rows, sequence_rows, split, logger)
+        report_tables([
+            ('Global results', 'global_results', global_rows),
+            ('Per-sequence results', 'per-sequence_results', sequence_rows),
+        ], resolve_split(self.split, results), self.output_dir, logger)
         return metrics
-
-    def _resolve_split(self, results: list) -> Optional[str]:
-        """The split named in the config, else the one in the metainfo."""
-        if self.split:
-            return self.split
-        splits = sorted({r['split'] for r in results if r['split']})
-        return '+'.join(splits) if splits else None
-
-    def _write_csv(self, global_rows: List[List[str]],
-                   sequence_rows: List[List[str]], split: Optional[str],
-                   logger: MMLogger) -> None:
-        """Write the official global and per-sequence CSV files."""
-        suffix = f'-{split}' if split else ''
-        for stem, rows in (('global_results', global_rows),
-                           ('per-sequence_results', sequence_rows)):
-            buffer = io.StringIO()
-            csv.writer(buffer, lineterminator='\n').writerows(rows)
-            path = osp.join(self.output_dir, f'{stem}{suffix}.csv')
-            atomic_write_bytes(path, buffer.getvalue().encode())
-            print_log(f'DAVIS results saved to {path}', logger)

@@ -1,32 +1,15 @@
 """JHMDB pose propagation metric (PCK)."""
 from collections import OrderedDict
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
-import numpy as np
-import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmhvc.registry import METRICS
 from ..functional.pck import (DEFAULT_SIZE_SCALE, normalized_distances,
                               pck_counts, pck_from_counts)
-from .table_utils import format_score, report_tables
-from .utils import get_meta, sample_to_dict
-
-
-def _get_array(sample: dict, key: str, ndim: int) -> np.ndarray:
-    """Fetch a data field as a numpy array with ``ndim`` dimensions."""
-    value = get_meta(sample, key)
-    if isinstance(value, dict) and 'data' in value:
-        value = value['data']
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    value = np.asarray(value)
-    if value.ndim != ndim:
-        raise ValueError(
-            f'{key!r} of video {sample.get("seq_name", "<unknown>")!r} must '
-            f'have {ndim} dimensions, got shape {value.shape}')
-    return value
+from .result_tables import format_score, report_tables, resolve_split
+from .video_samples import get_array, get_meta, sample_to_dict, scored_frames
 
 
 @METRICS.register_module()
@@ -62,8 +45,12 @@ class PCKMetric(BaseMetric):
         output_dir: Folder of the CSV files; when None at test time and not
             set by ``ResultDirHook``, no file is written.
         collect_device: Device used to gather results across ranks.
-        prefix: Prefix of the metric names.
+        prefix: Prefix of the metric names, which MMEngine returns and logs
+            as ``<prefix>/PCK@0.1`` and so on; ``default_prefix``,
+            ``'pck'``, when None.
     """
+
+    default_prefix = 'pck'
 
     def __init__(self,
                  thresholds: Sequence[float] = (0.1, 0.2),
@@ -93,15 +80,15 @@ class PCKMetric(BaseMetric):
         for data_sample in data_samples:
             sample = sample_to_dict(data_sample)
             seq_name = get_meta(sample, 'seq_name')
-            pred = _get_array(sample, 'pred_keypoints', 3)
-            found = _get_array(sample, 'pred_visible', 2).astype(bool)
-            gt = _get_array(sample, 'gt_keypoints', 3)
-            visible = _get_array(sample, 'gt_visible', 2).astype(bool)
+            pred = get_array(sample, 'pred_keypoints', 3)
+            found = get_array(sample, 'pred_visible', 2).astype(bool)
+            gt = get_array(sample, 'gt_keypoints', 3)
+            visible = get_array(sample, 'gt_visible', 2).astype(bool)
             if pred.shape != gt.shape:
                 raise ValueError(
                     f'video {seq_name!r}: pred_keypoints {pred.shape} do not '
                     f'match gt_keypoints {gt.shape}')
-            frames = self._scored_frames(sample, len(gt))
+            frames = scored_frames(sample, len(gt), self.score_given_frames)
             try:
                 distances = normalized_distances(pred[frames], found[frames],
                                                  gt[frames], visible[frames],
@@ -115,13 +102,6 @@ class PCKMetric(BaseMetric):
                     split=sample.get('split'),
                     correct=correct,
                     total=total))
-
-    def _scored_frames(self, sample: dict, num_frames: int) -> List[int]:
-        """Indices of the frames that are scored."""
-        if self.score_given_frames:
-            return list(range(num_frames))
-        given = {int(t) for t in get_meta(sample, 'given_frames')}
-        return [t for t in range(num_frames) if t not in given]
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Sum the counts over all videos and compute PCK.
@@ -153,18 +133,11 @@ class PCKMetric(BaseMetric):
             format_score(v)
             for v in pck_from_counts(r['correct'], r['total'])[1]
         ] for r in results]
-        split = self.split or '+'.join(
-            sorted({r['split']
-                    for r in results if r['split']}))
-        suffix = f'-{split}' if split else ''
-        title = f' for {split}' if split else ''
         report_tables([
-            (f'Per-joint results{title}:', f'per-joint_results{suffix}.csv',
-             joint_rows),
-            (f'Per-sequence results{title}:',
-             f'per-sequence_results{suffix}.csv', video_rows),
-            (f'Global results{title}:', f'global_results{suffix}.csv',
+            ('Per-joint results', 'per-joint_results', joint_rows),
+            ('Per-sequence results', 'per-sequence_results', video_rows),
+            ('Global results', 'global_results',
              [columns, [format_score(v) for v in mean]]),
-        ], self.output_dir, logger)
+        ], resolve_split(self.split, results), self.output_dir, logger)
         return OrderedDict(
             (column, float(value)) for column, value in zip(columns, mean))

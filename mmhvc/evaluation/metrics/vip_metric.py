@@ -1,7 +1,7 @@
 """VIP part propagation metric (mIoU over the part classes)."""
 import os.path as osp
 from collections import OrderedDict
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -10,8 +10,10 @@ from mmengine.logging import MMLogger
 
 from mmhvc.registry import METRICS
 from ..functional.part_miou import intersect_and_union, iou_from_counts
-from .table_utils import format_score, report_tables
-from .utils import get_label_maps, get_meta, sample_to_dict, save_label_maps
+from .prediction_files import save_label_maps
+from .result_tables import format_score, report_tables, resolve_split
+from .video_samples import (get_label_maps, get_meta, sample_to_dict,
+                            scored_frames)
 
 
 @METRICS.register_module()
@@ -50,8 +52,11 @@ class VIPMetric(BaseMetric):
         save_masks: Also write the predicted maps (at the annotation's
             size) as ``<output_dir>/<seq>/<frame>.png``.
         collect_device: Device used to gather results across ranks.
-        prefix: Prefix of the metric names.
+        prefix: Prefix of the metric names, which MMEngine returns and logs
+            as ``<prefix>/mIoU``; ``default_prefix``, ``'vip'``, when None.
     """
+
+    default_prefix = 'vip'
 
     def __init__(self,
                  num_classes: int = 20,
@@ -96,7 +101,7 @@ class VIPMetric(BaseMetric):
                 save_label_maps(
                     osp.join(self.output_dir, seq_name), pred,
                     get_meta(sample, 'frame_names'), range(len(pred)))
-            frames = self._scored_frames(sample, len(gt))
+            frames = scored_frames(sample, len(gt), self.score_given_frames)
             try:
                 intersection, union = intersect_and_union(
                     pred[frames], gt[frames], self.num_classes,
@@ -132,13 +137,6 @@ class VIPMetric(BaseMetric):
             for frame in pred
         ])
 
-    def _scored_frames(self, sample: dict, num_frames: int) -> List[int]:
-        """Indices of the frames that are scored."""
-        if self.score_given_frames:
-            return list(range(num_frames))
-        given = {int(t) for t in get_meta(sample, 'given_frames')}
-        return [t for t in range(num_frames) if t not in given]
-
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Sum the counts over all videos and compute the IoUs.
 
@@ -164,17 +162,10 @@ class VIPMetric(BaseMetric):
             r['seq_name'],
             format_score(iou_from_counts(r['intersection'], r['union'])[1])
         ] for r in results]
-        split = self.split or '+'.join(
-            sorted({r['split']
-                    for r in results if r['split']}))
-        suffix = f'-{split}' if split else ''
-        title = f' for {split}' if split else ''
         report_tables([
-            (f'Per-class results{title}:', f'per-class_results{suffix}.csv',
-             class_rows),
-            (f'Per-sequence results{title}:',
-             f'per-sequence_results{suffix}.csv', video_rows),
-            (f'Global results{title}:', f'global_results{suffix}.csv',
+            ('Per-class results', 'per-class_results', class_rows),
+            ('Per-sequence results', 'per-sequence_results', video_rows),
+            ('Global results', 'global_results',
              [['mIoU'], [format_score(miou)]]),
-        ], self.output_dir, logger)
+        ], resolve_split(self.split, results), self.output_dir, logger)
         return OrderedDict(mIoU=miou)

@@ -6,9 +6,10 @@ from typing import Any, Dict, List, Optional, Sequence
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 
+from mmhvc.fileio import atomic_path
 from mmhvc.registry import METRICS
-from .utils import (atomic_output, get_label_maps, get_meta, sample_to_dict,
-                    save_label_maps)
+from .prediction_files import save_label_maps
+from .video_samples import get_label_maps, get_meta, sample_to_dict
 
 
 @METRICS.register_module()
@@ -36,9 +37,13 @@ class YouTubeVOSSubmission(BaseMetric):
             Defaults to ``'submission.zip'``.
         collect_device (str): Device used to gather results across ranks.
             Defaults to ``'cpu'``.
-        prefix (str, optional): Prefix of the returned counts' names.
-            Defaults to None.
+        prefix (str, optional): Prefix of the returned counts' names,
+            which MMEngine returns and logs as ``<prefix>/num_videos`` and
+            ``<prefix>/num_frames``. Defaults to None: ``default_prefix``,
+            ``'youtube_vos'``.
     """
+
+    default_prefix = 'youtube_vos'
 
     def __init__(self,
                  output_dir: Optional[str] = None,
@@ -112,7 +117,7 @@ class YouTubeVOSSubmission(BaseMetric):
         logger: MMLogger = MMLogger.get_current_instance()
         zip_path = osp.join(self.output_dir, self.zip_name)
         num_frames = 0
-        with atomic_output(zip_path) as tmp_path, zipfile.ZipFile(
+        with atomic_path(zip_path) as tmp_path, zipfile.ZipFile(
                 tmp_path, 'w', zipfile.ZIP_STORED) as archive:
             archive.write(self.annotation_dir, 'Annotations/')
             for result in results:

@@ -106,12 +106,13 @@ def test_davis_metric_values(tmp_path):
         'F-Recall': f[1],
         'F-Decay': f[2],
     }
-    assert list(results) == list(expected)
+    # MMEngine prefixes the names with the metric's default prefix.
+    assert list(results) == [f'davis/{name}' for name in expected]
     for name, value in expected.items():
-        assert isinstance(results[name], float)
-        assert results[name] == pytest.approx(value), name
-    assert results['J-Mean'] == pytest.approx(0.5)
-    assert results['J-Decay'] == pytest.approx(0.125)
+        assert isinstance(results[f'davis/{name}'], float)
+        assert results[f'davis/{name}'] == pytest.approx(value), name
+    assert results['davis/J-Mean'] == pytest.approx(0.5)
+    assert results['davis/J-Decay'] == pytest.approx(0.125)
 
     global_csv = tmp_path / 'global_results-val.csv'
     sequence_csv = tmp_path / 'per-sequence_results-val.csv'
@@ -137,7 +138,7 @@ def test_first_and_last_frames_excluded():
     # possible and would give object 1 a J of 0 in frame 0.
     pred[4] = gt[4]
     results = run_metric(DAVISMetric(), [make_sample('seqA', gt, pred)])
-    assert results['J-Mean'] == pytest.approx((1 + 1 / 3) / 2)
+    assert results['davis/J-Mean'] == pytest.approx((1 + 1 / 3) / 2)
 
 
 def test_more_predicted_objects_is_an_error():
@@ -190,3 +191,14 @@ def test_output_dir_required_and_registry(tmp_path):
     metric = METRICS.build(dict(type='DAVISMetric', bound_th=2))
     assert isinstance(metric, DAVISMetric)
     assert metric.bound_th == 2
+
+
+def test_prefix_of_the_metric_names(tmp_path):
+    gt, pred = sequence_b()
+    assert DAVISMetric().prefix == 'davis'
+    results = run_metric(
+        DAVISMetric(prefix='val2017'), [make_sample('seqB', gt, pred)])
+    assert sorted(results) == sorted(
+        f'val2017/{name}' for name in ('J&F-Mean', 'J-Mean', 'J-Recall',
+                                       'J-Decay', 'F-Mean', 'F-Recall',
+                                       'F-Decay'))

@@ -59,8 +59,8 @@ def test_pck_by_hand(tmp_path):
     result = evaluate(metric, [video_p(), video_q()])
     # per joint over the scored instances (the given frames are not scored):
     # neck 3/3 and 3/3, belly 1/3 and 2/3, face 1/2 and 1/2
-    assert result['PCK@0.1'] == pytest.approx((1 + 1 / 3 + 1 / 2) / 3)
-    assert result['PCK@0.2'] == pytest.approx((1 + 2 / 3 + 1 / 2) / 3)
+    assert result['pck/PCK@0.1'] == pytest.approx((1 + 1 / 3 + 1 / 2) / 3)
+    assert result['pck/PCK@0.2'] == pytest.approx((1 + 2 / 3 + 1 / 2) / 3)
 
     rows = read_csv(osp.join(tmp_path, 'per-joint_results-split1.csv'))
     assert rows == [['Joint', 'PCK@0.1', 'PCK@0.2'],
@@ -79,9 +79,9 @@ def test_given_frame_scored_on_request():
     far = JOINTS + 100.
     sample = make_sample('v', [JOINTS, far], [[True] * 3] * 2,
                          [JOINTS, JOINTS], [[True] * 3] * 2)
-    assert evaluate(PCKMetric(), [sample])['PCK@0.1'] == 0
+    assert evaluate(PCKMetric(), [sample])['pck/PCK@0.1'] == 0
     assert evaluate(PCKMetric(score_given_frames=True),
-                    [sample])['PCK@0.1'] == pytest.approx(0.5)
+                    [sample])['pck/PCK@0.1'] == pytest.approx(0.5)
 
 
 def test_shape_mismatch_names_the_video():
@@ -96,6 +96,6 @@ def test_built_from_registry_with_other_thresholds():
     result = evaluate(metric, [video_p().to_dict()])
     # frame 1 errors 0.1, 0.2, 0.3; frame 2 neck exact, belly lost
     assert result == {
-        'PCK@0.05': pytest.approx(1 / 6),
-        'PCK@0.5': pytest.approx((1 + 1 / 2 + 1) / 3)
+        'pck/PCK@0.05': pytest.approx(1 / 6),
+        'pck/PCK@0.5': pytest.approx((1 + 1 / 2 + 1) / 3)
     }

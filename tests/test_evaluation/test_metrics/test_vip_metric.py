@@ -59,7 +59,7 @@ def test_miou_accumulates_over_frames_and_videos(tmp_path):
     # video a: frame 0 counts I = U = (2, 3, 2), frame 1 I = (1, 3, 1) and
     # U = (3, 4, 2); video b: class 0 I = 0, U = 1, class 3 I = 7, U = 8
     iou = np.array([3 / 6, 6 / 7, 3 / 4, 7 / 8])
-    assert result['mIoU'] == pytest.approx(iou.mean())
+    assert result['vip/mIoU'] == pytest.approx(iou.mean())
 
     rows = read_csv(osp.join(tmp_path, 'per-class_results-val.csv'))
     assert rows[0] == ['Class', 'IoU']
@@ -78,7 +78,7 @@ def test_given_frames_can_be_left_out():
     metric = VIPMetric(num_classes=4, score_given_frames=False)
     result = evaluate(metric, [video_a(), video_b()])
     # only frame 1 of video a is scored; class 3 never occurs
-    assert result['mIoU'] == pytest.approx((1 / 3 + 3 / 4 + 1 / 2) / 3)
+    assert result['vip/mIoU'] == pytest.approx((1 / 3 + 3 / 4 + 1 / 2) / 3)
 
 
 def test_resized_prediction_is_scored_at_annotation_size(tmp_path):
@@ -93,7 +93,7 @@ def test_resized_prediction_is_scored_at_annotation_size(tmp_path):
     # class 0: 16 pixels each, all shared; class 1: 8 predicted, 9
     # annotated; class 2: 8 predicted, 7 annotated
     iou = np.array([16 / 16, 8 / 9, 7 / 8])
-    assert result['mIoU'] == pytest.approx(iou.mean())
+    assert result['vip/mIoU'] == pytest.approx(iou.mean())
     saved = np.asarray(Image.open(osp.join(tmp_path, 'c', '00000.png')))
     np.testing.assert_array_equal(saved,
                                   np.kron(small, np.ones((2, 2), np.uint8)))

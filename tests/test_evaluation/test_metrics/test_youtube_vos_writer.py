@@ -35,7 +35,10 @@ def test_only_eval_frames_written_and_zipped(tmp_path):
         make_sample('vid_b', 3, [0, 2]).to_dict(),
     ])
     counts = metric.evaluate(2)
-    assert counts == dict(num_videos=2, num_frames=4)
+    assert counts == {
+        'youtube_vos/num_videos': 2,
+        'youtube_vos/num_frames': 4
+    }
 
     ann_dir = tmp_path / 'Annotations'
     assert sorted(p.name for p in (ann_dir / 'vid_a').iterdir()) == [
