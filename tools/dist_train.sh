@@ -2,6 +2,8 @@
 # Usage: bash tools/dist_train.sh CONFIG NUM_PROCESSES [train.py options]
 # Runs one process per GPU, or, on a machine without CUDA, NUM_PROCESSES CPU
 # processes that communicate over gloo.
+# Several machines: run the script once on each with the same NNODES,
+# MASTER_ADDR (the address of node 0) and PORT, and NODE_RANK = 0 .. NNODES-1.
 CONFIG=$1
 NPROC=$2
 NNODES=${NNODES:-1}
