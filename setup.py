@@ -39,5 +39,6 @@ setup(
     extras_require={
         'mim': parse_requirements('requirements/mminstall.txt'),
         'tests': parse_requirements('requirements/tests.txt'),
+        'optional': parse_requirements('requirements/optional.txt'),
     },
     zip_safe=False)
