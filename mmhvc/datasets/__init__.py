@@ -1,3 +1,4 @@
+from .base_video_dataset import BaseVideoDataset
 from .davis import DAVISDataset
 from .jhmdb import JHMDB_JOINTS, JHMDBDataset
 from .palette import davis_palette, read_indexed_png, write_indexed_png
@@ -11,7 +12,7 @@ from .youtube_vos import YouTubeVOSDataset
 
 __all__ = [
     'IMG_EXTENSIONS', 'StaticImageDataset', 'VideoFrameDataset',
-    'DAVISDataset', 'YouTubeVOSDataset', 'davis_palette', 'read_indexed_png',
+    'BaseVideoDataset', 'DAVISDataset', 'YouTubeVOSDataset', 'davis_palette', 'read_indexed_png',
     'write_indexed_png', 'JHMDB_JOINTS', 'JHMDBDataset', 'VIP_CLASSES',
     'VIPDataset', 'SeededDataset'
 ]

@@ -41,10 +41,9 @@ class DAVISDataset(BaseVideoDataset):
             ``year == '2016'``.
         ann_file: Split file, relative to ``data_root`` unless absolute.
             Defaults to ``ImageSets/<year>/<split>.txt``.
-        img_suffix: File ending of the frames.
-        backend_args: Arguments of the MMEngine file backend.
         **kwargs: Other arguments of :class:`BaseVideoDataset`
-            (``pipeline``, ``test_mode``, ``indices``, ...).
+            (``img_suffix``, ``'.jpg'`` by default, ``backend_args``,
+            ``pipeline``, ``test_mode``, ...).
     """
 
     METAINFO = dict(dataset_name='DAVIS')
@@ -58,8 +57,6 @@ class DAVISDataset(BaseVideoDataset):
                  resolution: str = '480p',
                  single_object: Optional[bool] = None,
                  ann_file: str = '',
-                 img_suffix: str = '.jpg',
-                 backend_args: Optional[dict] = None,
                  **kwargs) -> None:
         self.year = str(year)
         if self.year not in ('2016', '2017'):
@@ -75,8 +72,6 @@ class DAVISDataset(BaseVideoDataset):
             data_prefix=dict(
                 img_path=f'JPEGImages/{resolution}',
                 ann_path=f'Annotations/{resolution}'),
-            img_suffix=img_suffix,
-            backend_args=backend_args,
             **kwargs)
 
     def load_sequence(self, name: str) -> dict:

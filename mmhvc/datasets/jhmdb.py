@@ -1,6 +1,6 @@
 """JHMDB human pose (keypoint) propagation."""
 import os.path as osp
-from typing import List, Optional, Tuple
+from typing import List, Tuple
 
 from mmengine import fileio
 
@@ -48,8 +48,8 @@ class JHMDBDataset(BaseVideoDataset):
             ``data_root``.
         img_suffix: File ending of the frames.
         joint_file: Name of the joint file in each video's folder.
-        backend_args: Arguments of the MMEngine file backend.
-        **kwargs: Other arguments of :class:`BaseVideoDataset`.
+        **kwargs: Other arguments of :class:`BaseVideoDataset`
+            (``backend_args``, ``pipeline``, ``test_mode``, ...).
     """
 
     METAINFO = dict(dataset_name='JHMDB', joint_names=JHMDB_JOINTS)
@@ -67,7 +67,6 @@ class JHMDBDataset(BaseVideoDataset):
                      split_path='splits'),
                  img_suffix: str = '.png',
                  joint_file: str = 'joint_positions.mat',
-                 backend_args: Optional[dict] = None,
                  **kwargs) -> None:
         if int(split) not in (1, 2, 3):
             raise ValueError(f'JHMDB split must be 1, 2 or 3, got {split}')
@@ -78,7 +77,6 @@ class JHMDBDataset(BaseVideoDataset):
             ann_file=ann_file,
             data_prefix=data_prefix,
             img_suffix=img_suffix,
-            backend_args=backend_args,
             **kwargs)
 
     def load_data_list(self) -> List[dict]:

@@ -1,6 +1,4 @@
 """VIP (Video Instance-level Parsing) human part propagation."""
-from typing import Optional
-
 from mmhvc.registry import DATASETS
 from .base_video_dataset import BaseVideoDataset
 
@@ -37,11 +35,10 @@ class VIPDataset(BaseVideoDataset):
         data_prefix: Folders of the frames (``img_path``) and label maps
             (``ann_path``), relative to ``data_root``.
         split: Name of the split, used in result file names.
-        img_suffix: File ending of the frames.
         ann_suffix: File ending of the label maps.
-        backend_args: Arguments of the MMEngine file backend.
         **kwargs: Other arguments of :class:`BaseVideoDataset`
-            (``pipeline``, ``test_mode``, ``indices``, ...).
+            (``img_suffix``, ``'.jpg'`` by default, ``backend_args``,
+            ``pipeline``, ``test_mode``, ...).
     """
 
     METAINFO = dict(dataset_name='VIP', classes=VIP_CLASSES)
@@ -55,9 +52,7 @@ class VIPDataset(BaseVideoDataset):
                  data_prefix: dict = dict(
                      img_path='Images', ann_path='Annotations/Category_ids'),
                  split: str = 'val',
-                 img_suffix: str = '.jpg',
                  ann_suffix: str = '.png',
-                 backend_args: Optional[dict] = None,
                  **kwargs) -> None:
         self.split = split
         self.ann_suffix = ann_suffix
@@ -65,8 +60,6 @@ class VIPDataset(BaseVideoDataset):
             data_root=data_root,
             ann_file=ann_file,
             data_prefix=data_prefix,
-            img_suffix=img_suffix,
-            backend_args=backend_args,
             **kwargs)
 
     def load_sequence(self, name: str) -> dict:

@@ -1,5 +1,5 @@
 import json
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from mmengine import fileio
 
@@ -45,9 +45,9 @@ class YouTubeVOSDataset(BaseVideoDataset):
         frames_dir: Frame folder, relative to ``data_root`` unless absolute.
         ann_dir: Annotation folder, relative to ``data_root`` unless
             absolute.
-        img_suffix: File ending of the frames.
-        backend_args: Arguments of the MMEngine file backend.
-        **kwargs: Other arguments of :class:`BaseVideoDataset`.
+        **kwargs: Other arguments of :class:`BaseVideoDataset`
+            (``img_suffix``, ``'.jpg'`` by default, ``backend_args``,
+            ``pipeline``, ``test_mode``, ...).
     """
 
     METAINFO = dict(dataset_name='YouTube-VOS')
@@ -60,15 +60,11 @@ class YouTubeVOSDataset(BaseVideoDataset):
                  ann_file: str = 'valid/meta.json',
                  frames_dir: str = 'valid/JPEGImages',
                  ann_dir: str = 'valid/Annotations',
-                 img_suffix: str = '.jpg',
-                 backend_args: Optional[dict] = None,
                  **kwargs) -> None:
         super().__init__(
             data_root=data_root,
             ann_file=ann_file,
             data_prefix=dict(img_path=frames_dir, ann_path=ann_dir),
-            img_suffix=img_suffix,
-            backend_args=backend_args,
             **kwargs)
 
     def load_data_list(self) -> List[dict]:

@@ -1,18 +1,17 @@
 """DAVIS semi-supervised video object segmentation metric (J&F)."""
 import os.path as osp
 from collections import OrderedDict
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional
 
 import numpy as np
-from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 
 from mmhvc.registry import METRICS
 from ..functional import db_statistics, evaluate_semisupervised
 from ..functional.davis_measures import DEFAULT_BOUND_TH, VOID_LABEL
+from .base_video_metric import BaseVideoMetric
 from .prediction_files import save_label_maps
-from .result_tables import report_tables, resolve_split
-from .video_samples import get_label_maps, get_meta, sample_to_dict
+from .video_samples import get_label_maps, get_meta
 
 GLOBAL_COLUMNS = ('J&F-Mean', 'J-Mean', 'J-Recall', 'J-Decay', 'F-Mean',
                   'F-Recall', 'F-Decay')
@@ -20,7 +19,7 @@ SEQUENCE_COLUMNS = ('Sequence', 'J-Mean', 'F-Mean')
 
 
 @METRICS.register_module()
-class DAVISMetric(BaseMetric):
+class DAVISMetric(BaseVideoMetric):
     """J&F of the DAVIS semi-supervised benchmark.
 
     Follows the official ``davis2017-evaluation`` protocol: the objects of a
@@ -79,40 +78,30 @@ class DAVISMetric(BaseMetric):
                  save_masks: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
+        super().__init__(split, output_dir, collect_device, prefix)
         self.bound_th = bound_th
-        self.split = split
-        self.output_dir = output_dir
         self.format_only = format_only
         self.save_masks = save_masks or format_only
 
-    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
-        """Score each sequence of the batch and keep its statistics.
+    def process_video(self, sample: dict, seq_name: str) -> dict:
+        """Write the masks of one sequence and score its objects.
 
-        Args:
-            data_batch (Any): The batch from the dataloader (unused).
-            data_samples (Sequence[BaseDataElement | dict]): Model outputs,
-                one per sequence, see the class description.
+        Returns:
+            ``objects``: per object, its name ``<seq>_<id>`` and the
+            ``(mean, recall, decay)`` of its J and F; empty with
+            ``format_only``.
         """
-        for data_sample in data_samples:
-            sample = sample_to_dict(data_sample)
-            seq_name = get_meta(sample, 'seq_name')
-            pred = get_label_maps(sample, 'pred_masks')
-            if self.save_masks:
-                if not self.output_dir:
-                    raise ValueError(
-                        'DAVISMetric: format_only and save_masks need an '
-                        'output_dir (set it in the config, or let '
-                        'ResultDirHook set it)')
-                save_label_maps(
-                    osp.join(self.output_dir, seq_name), pred,
-                    get_meta(sample, 'frame_names'), range(pred.shape[0]),
-                    sample.get('palette'))
-            result = dict(
-                seq_name=seq_name, split=sample.get('split'), objects=[])
-            if not self.format_only:
-                result['objects'] = self._score_sequence(sample, pred)
-            self.results.append(result)
+        pred = get_label_maps(sample, 'pred_masks')
+        if self.save_masks:
+            output_dir = self.require_output_dir(
+                'to write the predicted masks (format_only, save_masks)')
+            save_label_maps(
+                osp.join(output_dir, seq_name), pred,
+                get_meta(sample, 'frame_names'), range(pred.shape[0]),
+                sample.get('palette'))
+        if self.format_only:
+            return dict(objects=[])
+        return dict(objects=self._score_sequence(sample, pred))
 
     def _score_sequence(self, sample: dict,
                         pred: np.ndarray) -> List[Dict[str, Any]]:
@@ -177,8 +166,8 @@ class DAVISMetric(BaseMetric):
         sequence_rows = [list(SEQUENCE_COLUMNS)] + [[
             obj['name'], f'{obj["J"][0]:.3f}', f'{obj["F"][0]:.3f}'
         ] for obj in objects]
-        report_tables([
+        self.report([
             ('Global results', 'global_results', global_rows),
             ('Per-sequence results', 'per-sequence_results', sequence_rows),
-        ], resolve_split(self.split, results), self.output_dir, logger)
+        ], results, logger)
         return metrics

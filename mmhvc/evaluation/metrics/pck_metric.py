@@ -1,19 +1,19 @@
 """JHMDB pose propagation metric (PCK)."""
 from collections import OrderedDict
-from typing import Any, Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
-from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmhvc.registry import METRICS
 from ..functional.pck import (DEFAULT_SIZE_SCALE, normalized_distances,
                               pck_counts, pck_from_counts)
-from .result_tables import format_score, report_tables, resolve_split
-from .video_samples import get_array, get_meta, sample_to_dict, scored_frames
+from .base_video_metric import BaseVideoMetric
+from .result_tables import format_score
+from .video_samples import get_array, scored_frames
 
 
 @METRICS.register_module()
-class PCKMetric(BaseMetric):
+class PCKMetric(BaseVideoMetric):
     """Percentage of correct keypoints of propagated joints (JHMDB).
 
     A joint annotated (visible) in a scored frame is correct at threshold
@@ -60,48 +60,37 @@ class PCKMetric(BaseMetric):
                  output_dir: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
+        super().__init__(split, output_dir, collect_device, prefix)
         if not thresholds or min(thresholds) <= 0:
             raise ValueError(f'thresholds must be positive, got {thresholds}')
         self.thresholds = tuple(float(a) for a in thresholds)
         self.size_scale = size_scale
         self.score_given_frames = score_given_frames
-        self.split = split
-        self.output_dir = output_dir
 
-    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
-        """Count the correct and scored joints of each video of the batch.
+    def process_video(self, sample: dict, seq_name: str) -> dict:
+        """Count the correct and the scored joints of one video.
 
-        Args:
-            data_batch: The batch from the dataloader (unused).
-            data_samples: Model outputs, one per video (see the class
-                description).
+        Returns:
+            ``correct``: ``(A, J)`` joints within each of the A thresholds,
+            and ``total``: ``(J, )`` scored joints, over the scored frames.
         """
-        for data_sample in data_samples:
-            sample = sample_to_dict(data_sample)
-            seq_name = get_meta(sample, 'seq_name')
-            pred = get_array(sample, 'pred_keypoints', 3)
-            found = get_array(sample, 'pred_visible', 2).astype(bool)
-            gt = get_array(sample, 'gt_keypoints', 3)
-            visible = get_array(sample, 'gt_visible', 2).astype(bool)
-            if pred.shape != gt.shape:
-                raise ValueError(
-                    f'video {seq_name!r}: pred_keypoints {pred.shape} do not '
-                    f'match gt_keypoints {gt.shape}')
-            frames = scored_frames(sample, len(gt), self.score_given_frames)
-            try:
-                distances = normalized_distances(pred[frames], found[frames],
-                                                 gt[frames], visible[frames],
-                                                 self.size_scale)
-            except ValueError as e:
-                raise ValueError(f'video {seq_name!r}: {e}') from e
-            correct, total = pck_counts(distances, self.thresholds)
-            self.results.append(
-                dict(
-                    seq_name=seq_name,
-                    split=sample.get('split'),
-                    correct=correct,
-                    total=total))
+        pred = get_array(sample, 'pred_keypoints', 3)
+        found = get_array(sample, 'pred_visible', 2).astype(bool)
+        gt = get_array(sample, 'gt_keypoints', 3)
+        visible = get_array(sample, 'gt_visible', 2).astype(bool)
+        if pred.shape != gt.shape:
+            raise ValueError(
+                f'video {seq_name!r}: pred_keypoints {pred.shape} do not '
+                f'match gt_keypoints {gt.shape}')
+        frames = scored_frames(sample, len(gt), self.score_given_frames)
+        try:
+            distances = normalized_distances(pred[frames], found[frames],
+                                             gt[frames], visible[frames],
+                                             self.size_scale)
+        except ValueError as e:
+            raise ValueError(f'video {seq_name!r}: {e}') from e
+        correct, total = pck_counts(distances, self.thresholds)
+        return dict(correct=correct, total=total)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Sum the counts over all videos and compute PCK.
@@ -133,11 +122,11 @@ class PCKMetric(BaseMetric):
             format_score(v)
             for v in pck_from_counts(r['correct'], r['total'])[1]
         ] for r in results]
-        report_tables([
+        self.report([
             ('Per-joint results', 'per-joint_results', joint_rows),
             ('Per-sequence results', 'per-sequence_results', video_rows),
             ('Global results', 'global_results',
              [columns, [format_score(v) for v in mean]]),
-        ], resolve_split(self.split, results), self.output_dir, logger)
+        ], results, logger)
         return OrderedDict(
             (column, float(value)) for column, value in zip(columns, mean))

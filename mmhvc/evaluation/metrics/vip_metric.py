@@ -1,23 +1,22 @@
 """VIP part propagation metric (mIoU over the part classes)."""
 import os.path as osp
 from collections import OrderedDict
-from typing import Any, Dict, Optional, Sequence
+from typing import Dict, Optional
 
 import cv2
 import numpy as np
-from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmhvc.registry import METRICS
 from ..functional.part_miou import intersect_and_union, iou_from_counts
+from .base_video_metric import BaseVideoMetric
 from .prediction_files import save_label_maps
-from .result_tables import format_score, report_tables, resolve_split
-from .video_samples import (get_label_maps, get_meta, sample_to_dict,
-                            scored_frames)
+from .result_tables import format_score
+from .video_samples import get_label_maps, get_meta, scored_frames
 
 
 @METRICS.register_module()
-class VIPMetric(BaseMetric):
+class VIPMetric(BaseVideoMetric):
     """Mean IoU of propagated part labels (VIP protocol).
 
     For each class, the intersection and the union of the predicted and the
@@ -67,53 +66,38 @@ class VIPMetric(BaseMetric):
                  save_masks: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
+        super().__init__(split, output_dir, collect_device, prefix)
         if num_classes < 1:
             raise ValueError(f'num_classes must be >= 1, got {num_classes}')
         self.num_classes = num_classes
         self.ignore_index = ignore_index
         self.score_given_frames = score_given_frames
-        self.split = split
-        self.output_dir = output_dir
         self.save_masks = save_masks
 
-    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
-        """Count the intersections and unions of each video of the batch.
+    def process_video(self, sample: dict, seq_name: str) -> dict:
+        """Count the per-class intersections and unions of one video.
 
-        Args:
-            data_batch: The batch from the dataloader (unused).
-            data_samples: Model outputs, one per video (see the class
-                description).
+        Returns:
+            ``intersection`` and ``union``: ``(num_classes, )`` pixel
+            counts over the scored frames.
         """
-        for data_sample in data_samples:
-            sample = sample_to_dict(data_sample)
-            seq_name = get_meta(sample, 'seq_name')
-            if sample.get('gt_masks') is None:
-                raise KeyError(f'video {seq_name!r} has no gt_masks: '
-                               'VIPMetric needs the label map of every frame')
-            gt = get_label_maps(sample, 'gt_masks')
-            pred = self._prediction_at(sample, gt.shape)
-            if self.save_masks:
-                if not self.output_dir:
-                    raise ValueError('VIPMetric: save_masks needs an '
-                                     'output_dir (set it in the config, or '
-                                     'let ResultDirHook set it)')
-                save_label_maps(
-                    osp.join(self.output_dir, seq_name), pred,
-                    get_meta(sample, 'frame_names'), range(len(pred)))
-            frames = scored_frames(sample, len(gt), self.score_given_frames)
-            try:
-                intersection, union = intersect_and_union(
-                    pred[frames], gt[frames], self.num_classes,
-                    self.ignore_index)
-            except ValueError as e:
-                raise ValueError(f'video {seq_name!r}: {e}') from e
-            self.results.append(
-                dict(
-                    seq_name=seq_name,
-                    split=sample.get('split'),
-                    intersection=intersection,
-                    union=union))
+        if sample.get('gt_masks') is None:
+            raise KeyError(f'video {seq_name!r} has no gt_masks: '
+                           'VIPMetric needs the label map of every frame')
+        gt = get_label_maps(sample, 'gt_masks')
+        pred = self._prediction_at(sample, gt.shape)
+        if self.save_masks:
+            output_dir = self.require_output_dir('to save the masks')
+            save_label_maps(
+                osp.join(output_dir, seq_name), pred,
+                get_meta(sample, 'frame_names'), range(len(pred)))
+        frames = scored_frames(sample, len(gt), self.score_given_frames)
+        try:
+            intersection, union = intersect_and_union(
+                pred[frames], gt[frames], self.num_classes, self.ignore_index)
+        except ValueError as e:
+            raise ValueError(f'video {seq_name!r}: {e}') from e
+        return dict(intersection=intersection, union=union)
 
     def _prediction_at(self, sample: dict, shape: tuple) -> np.ndarray:
         """``pred_masks`` at the annotation's ``(T, H, W)`` size."""
@@ -162,10 +146,10 @@ class VIPMetric(BaseMetric):
             r['seq_name'],
             format_score(iou_from_counts(r['intersection'], r['union'])[1])
         ] for r in results]
-        report_tables([
+        self.report([
             ('Per-class results', 'per-class_results', class_rows),
             ('Per-sequence results', 'per-sequence_results', video_rows),
             ('Global results', 'global_results',
              [['mIoU'], [format_score(miou)]]),
-        ], resolve_split(self.split, results), self.output_dir, logger)
+        ], results, logger)
         return OrderedDict(mIoU=miou)

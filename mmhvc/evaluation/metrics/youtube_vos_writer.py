@@ -1,19 +1,19 @@
 """Writer of YouTube-VOS test-server submissions."""
 import os.path as osp
 import zipfile
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
-from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 
 from mmhvc.fileio import atomic_path
 from mmhvc.registry import METRICS
+from .base_video_metric import BaseVideoMetric
 from .prediction_files import save_label_maps
-from .video_samples import get_label_maps, get_meta, sample_to_dict
+from .video_samples import get_label_maps, get_meta
 
 
 @METRICS.register_module()
-class YouTubeVOSSubmission(BaseMetric):
+class YouTubeVOSSubmission(BaseVideoMetric):
     """Write predicted masks in the YouTube-VOS server format and zip them.
 
     YouTube-VOS validation/test annotations are hidden; the server scores a
@@ -50,39 +50,31 @@ class YouTubeVOSSubmission(BaseMetric):
                  zip_name: str = 'submission.zip',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
-        self.output_dir = output_dir
+        super().__init__(
+            output_dir=output_dir,
+            collect_device=collect_device,
+            prefix=prefix)
         self.zip_name = zip_name
 
     @property
     def annotation_dir(self) -> str:
         """Directory holding one folder of PNGs per video."""
-        if not self.output_dir:
-            raise ValueError('YouTubeVOSSubmission needs an output_dir (set '
-                             'it in the config, or let ResultDirHook set it)')
-        return osp.join(self.output_dir, 'Annotations')
+        return osp.join(
+            self.require_output_dir('for the submission'), 'Annotations')
 
-    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
-        """Write the evaluated frames of each video of the batch.
+    def process_video(self, sample: dict, seq_name: str) -> dict:
+        """Write the evaluated frames of one video.
 
-        Args:
-            data_batch (Any): The batch from the dataloader (unused).
-            data_samples (Sequence[BaseDataElement | dict]): Model outputs,
-                one per video, see the class description.
+        Returns:
+            ``frames``: the stems of the frames written, in frame order.
         """
-        for data_sample in data_samples:
-            sample = sample_to_dict(data_sample)
-            seq_name = get_meta(sample, 'seq_name')
-            pred = get_label_maps(sample, 'pred_masks')
-            frame_names = list(get_meta(sample, 'frame_names'))
-            indices = self._eval_indices(sample, frame_names)
-            save_label_maps(
-                osp.join(self.annotation_dir, seq_name), pred, frame_names,
-                indices, sample.get('palette'))
-            self.results.append(
-                dict(
-                    seq_name=seq_name,
-                    frames=[frame_names[index] for index in indices]))
+        pred = get_label_maps(sample, 'pred_masks')
+        frame_names = list(get_meta(sample, 'frame_names'))
+        indices = self._eval_indices(sample, frame_names)
+        save_label_maps(
+            osp.join(self.annotation_dir, seq_name), pred, frame_names,
+            indices, sample.get('palette'))
+        return dict(frames=[frame_names[index] for index in indices])
 
     @staticmethod
     def _eval_indices(sample: dict, frame_names: List[str]) -> List[int]:

@@ -115,5 +115,6 @@ def test_out_of_range_prediction_names_the_video():
 def test_built_from_registry_without_output_dir(tmp_path):
     metric = METRICS.build(dict(type='VIPMetric', num_classes=4))
     assert isinstance(metric, VIPMetric)
-    evaluate(metric, [video_b().to_dict()])
+    assert metric.prefix == 'vip'
+    assert list(evaluate(metric, [video_b().to_dict()])) == ['vip/mIoU']
     assert not list(tmp_path.iterdir())

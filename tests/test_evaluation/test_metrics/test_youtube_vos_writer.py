@@ -87,6 +87,7 @@ def test_registry(tmp_path):
     metric = METRICS.build(
         dict(type='YouTubeVOSSubmission', output_dir=str(tmp_path)))
     assert isinstance(metric, YouTubeVOSSubmission)
+    assert metric.prefix == 'youtube_vos'
     metric = YouTubeVOSSubmission()
     with pytest.raises(ValueError, match='output_dir'):
         metric.process({}, [make_sample('vid', 3, [0])])
