@@ -37,8 +37,8 @@ import cv2
 import numpy as np
 from mmengine.utils import ProgressBar
 
-from mmhvc.datasets.palette import (atomic_write_bytes, davis_palette,
-                                    write_indexed_png)
+from mmhvc.datasets.palette import davis_palette, write_indexed_png
+from mmhvc.fileio import atomic_write_bytes
 
 # Random streams: each output item draws from its own generator, seeded by
 # (seed, stream, index), so items do not depend on each other.
