@@ -9,7 +9,10 @@ train_pipeline = [
         type='RandomResizedCropPair',
         size=256,
         scale=(0., 1.),
-        ratio=(3. / 4., 4. / 3.)),
+        ratio=(3. / 4., 4. / 3.),
+        # Pillow's bilinear resize smooths when it shrinks, as the
+        # reference's torchvision crops on PIL images do; OpenCV's does not.
+        backend='pillow'),
     dict(type='PackCropPairInputs'),
 ]
 

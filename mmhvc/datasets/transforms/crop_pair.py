@@ -104,8 +104,14 @@ class RandomResizedCropPair(BaseTransform):
         max_attempts: Random draws per view before the central fallback.
         backend: Resize backend of :func:`mmcv.imresize`, ``'cv2'`` or
             ``'pillow'``. OpenCV's bilinear resize does not low-pass filter
-            when shrinking; Pillow's does (as torchvision does on PIL
-            images), and supports only ``'nearest'`` and ``'bilinear'``.
+            when shrinking; Pillow's does: its filter support grows with
+            the downscale factor, so each view equals
+            ``PIL.Image.resize(crop, (S_w, S_h), Image.BILINEAR)``, the
+            resize of torchvision's ``RandomResizedCrop`` on PIL images
+            (and of the reference implementation). Pillow filters every
+            channel alike, so BGR input gives the same views as RGB in
+            reversed channel order. It supports only ``'nearest'`` and
+            ``'bilinear'``. The paper configs use ``'pillow'``.
     """
 
     def __init__(self,

@@ -218,14 +218,78 @@ def test_invalid_arguments(kwargs):
         RandomResizedCropPair(**kwargs)
 
 
-def test_pillow_backend():
-    pytest.importorskip('PIL')
-    out = RandomResizedCropPair(
-        size=64, backend='pillow')(
-            dict(img=coordinate_image()))
-    assert out['img'].shape == (2, 64, 64, 3)
-    # corners of upscaled crops are still the crop corners
-    for view, box in zip(out['img'], out['crop_boxes']):
-        x1, y1, x2, y2 = np.round(denormalise(box)).astype(int)
-        assert abs(int(view[0, 0, 0]) - 4 * x1) <= 2
-        assert abs(int(view[-1, -1, 1]) - 5 * y2) <= 3
+def noise_image(height: int = 90, width: int = 120) -> np.ndarray:
+    """(H, W, 3) uint8 noise on a ramp: shrinking it shows any aliasing."""
+    rng = np.random.RandomState(11)
+    ramp = np.linspace(0, 120, width)[None, :, None]
+    noise = rng.randint(0, 136, (height, width, 3))
+    return (ramp + noise).astype(np.uint8)
+
+
+def pixel_boxes(boxes: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Normalised (x1, y1, x2, y2) boxes back to integer pixel corners."""
+    scale = np.array([width - 1, height - 1, width - 1, height - 1])
+    pixels = boxes * scale
+    corners = np.round(pixels).astype(int)
+    assert np.allclose(pixels, corners, atol=1e-3)
+    return corners
+
+
+@pytest.mark.parametrize('size', [(20, 24), (64, 80), (48, 30)])
+def test_pillow_backend_equals_pil_resize(size):
+    # Each view is PIL's own bilinear resize of its crop box, cut with
+    # Image.crop from the RGB image (as torchvision's resized_crop does);
+    # the transform works on BGR, which only reverses the channels.
+    from PIL import Image
+    out_h, out_w = size
+    bgr = noise_image()
+    height, width = bgr.shape[:2]
+    rgb_image = Image.fromarray(np.ascontiguousarray(bgr[..., ::-1]))
+    transform = RandomResizedCropPair(size=size, backend='pillow')
+    np.random.seed(12)
+    for _ in range(8):
+        out = transform(dict(img=bgr.copy()))
+        assert out['img'].shape == (2, out_h, out_w, 3)
+        for view, box in zip(out['img'],
+                             pixel_boxes(out['crop_boxes'], height, width)):
+            x1, y1, x2, y2 = box.tolist()
+            expected = rgb_image.crop((x1, y1, x2 + 1, y2 + 1)).resize(
+                (out_w, out_h), Image.BILINEAR)
+            assert np.array_equal(view, np.asarray(expected)[..., ::-1])
+
+
+def test_pillow_backend_smooths_when_shrinking():
+    # A one-pixel checkerboard shrunk 5x: Pillow's bilinear filter spans
+    # 10 source pixels per output pixel and averages the pattern to grey;
+    # OpenCV samples source pixels 5 apart (centres 2, 7, ...), which
+    # alternate between black and white.
+    ys, xs = np.mgrid[0:100, 0:100]
+    board = np.repeat((((xs + ys) % 2) * 255).astype(np.uint8)[..., None], 3,
+                      2)
+    kwargs = dict(size=20, scale=(1.0, 1.0), ratio=(1.0, 1.0))
+    smooth = RandomResizedCropPair(backend='pillow', **kwargs)(
+        dict(img=board))['img']
+    sharp = RandomResizedCropPair(backend='cv2', **kwargs)(
+        dict(img=board))['img']
+    assert np.abs(smooth.astype(int) - 127.5).max() <= 3
+    assert set(np.unique(sharp)) == {0, 255}
+
+
+def test_cv2_backend_is_the_default_and_equals_cv2_resize():
+    cv2 = pytest.importorskip('cv2')
+    img = noise_image()
+    height, width = img.shape[:2]
+    np.random.seed(13)
+    default = RandomResizedCropPair(size=(20, 24))(dict(img=img.copy()))
+    np.random.seed(13)
+    explicit = RandomResizedCropPair(
+        size=(20, 24), backend='cv2')(
+            dict(img=img.copy()))
+    assert np.array_equal(default['img'], explicit['img'])
+    assert np.array_equal(default['crop_boxes'], explicit['crop_boxes'])
+    for view, box in zip(explicit['img'],
+                         pixel_boxes(explicit['crop_boxes'], height, width)):
+        x1, y1, x2, y2 = box.tolist()
+        crop = np.ascontiguousarray(img[y1:y2 + 1, x1:x2 + 1])
+        expected = cv2.resize(crop, (24, 20), interpolation=cv2.INTER_LINEAR)
+        assert np.array_equal(view, expected)
