@@ -10,6 +10,7 @@ from mmengine.config import Config, DictAction
 from mmengine.optim import OptimWrapper, build_optim_wrapper
 
 from mmhvc.registry import DATA_SAMPLERS, DATASETS, TRANSFORMS
+from mmhvc.utils import load_tool_config
 
 CONFIG_DIR = osp.join(osp.dirname(__file__), '..', '..', 'configs', 'hvc')
 PAPER_CONFIGS = ['hvc_r18_coco.py', 'hvc_r50_coco.py', 'hvc_r18_ytvos.py']
@@ -23,15 +24,16 @@ RELEASE_OPTIONS = ('optim_wrapper._delete_=True '
 
 
 def load_config(name: str, options: str = '') -> Config:
-    """A config of configs/hvc with ``--cfg-options`` as train.py reads
-    them."""
-    cfg = Config.fromfile(osp.join(CONFIG_DIR, name))
+    """A config of configs/hvc with ``--cfg-options`` as tools/train.py
+    parses and merges them."""
+    cfg_options = None
     if options:
         parser = argparse.ArgumentParser()
         parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-        args = parser.parse_args(['--cfg-options', *options.split()])
-        cfg.merge_from_dict(args.cfg_options)
-    return cfg
+        cfg_options = parser.parse_args(['--cfg-options',
+                                         *options.split()]).cfg_options
+    return load_tool_config(
+        osp.join(CONFIG_DIR, name), cfg_options=cfg_options)
 
 
 def crop_pair_cfg(cfg: Config) -> dict:
