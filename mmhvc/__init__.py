@@ -34,7 +34,7 @@ def _check_versions() -> None:
 
 _check_versions()
 
-from .utils.checkpoint import register_checkpoint_safe_globals  # noqa: E402
+from .checkpoint import register_checkpoint_safe_globals  # noqa: E402
 
 register_checkpoint_safe_globals()
 

@@ -13,10 +13,10 @@ import os.path as osp
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
+from mmhvc.checkpoint import load_model_weights
 from mmhvc.registry import RUNNERS
 from mmhvc.utils import (explain_build_error, load_tool_config,
-                         load_model_weights, register_all_modules,
-                         setup_cpu_distributed)
+                         register_all_modules, setup_cpu_distributed)
 
 
 def parse_args() -> argparse.Namespace:

@@ -10,9 +10,10 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import BaseDataElement
 from torch import nn
 
+from mmhvc.checkpoint import load_model_weights
+from mmhvc.fileio import iter_frames, list_frames
 from mmhvc.registry import MODELS
-from mmhvc.utils import load_model_weights
-from mmhvc.visualization.media import iter_frames, list_frames
+
 
 def init_model(config: Union[str, Config],
                checkpoint: Optional[str] = None,

@@ -1,7 +1,9 @@
 """State-dict key mapping between the checkpoint layouts HVC weights come in.
 
-Every model converter in ``tools/model_converters/`` is a thin command line
-around the functions here, so the rules live in one place.
+The model converters in ``tools/model_converters/`` are thin command lines
+around the functions here, and the propagation model adapts the checkpoints
+it is given with :func:`revise_propagation_state_dict`, so the rules live in
+one place.
 
 Layouts:
 
@@ -24,36 +26,30 @@ Layouts:
   ``layer2.0.downsample.0.weight`` ...), loadable by
   :class:`~mmhvc.models.HVCResNet` and, through an ``init_cfg`` of type
   ``Pretrained`` *without* ``prefix``, by any model that builds one.
+- **Propagation model** (:class:`~mmhvc.models.LabelPropagationSegmentor`):
+  ``backbone.*`` and, with a feature merge, ``extra_backbone.*``.
 """
-import hashlib
-import io
-import os.path as osp
 import re
-from argparse import Namespace
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-import torch
+from mmengine.logging import print_log
+from torch import Tensor
 
-from mmhvc.fileio import atomic_torch_save, atomic_write_bytes
-from mmhvc.utils import register_checkpoint_safe_globals
+from .io import CheckpointConversionError, find_state_dict
 
 BACKBONE_PREFIX = 'backbone.'
 TARGET_PREFIX = 'target_net.'
 OFFICIAL_ENCODER_PREFIXES = ('module.online_encoder.', 'online_encoder.',
                              'module.encoder.', 'encoder.', 'module.', '')
-STATE_DICT_CONTAINERS = ('state_dict', 'model')
-TRAINING_STATE_KEYS = ('optimizer', 'message_hub', 'param_schedulers',
-                       'ema_state_dict')
+EXTRA_BACKBONE_PREFIX = 'extra_backbone.'
+# Buffers that old checkpoints (e.g. torchvision's first ResNet files) lack
+# and that evaluation does not use.
+OPTIONAL_SUFFIXES = ('num_batches_tracked', )
 
 _RESNET_KEY = re.compile(
     r'^(conv1|bn1|layer[1-4]\.\d+\.(conv[1-3]|bn[1-3]|downsample\.[01]))\.'
     r'(weight|bias|running_mean|running_var|num_batches_tracked)$')
-_BLOCK_KEY = re.compile(r'^layer([1-4])\.(\d+)\.')
-
-
-class CheckpointConversionError(ValueError):
-    """A checkpoint does not have the layout a conversion expects."""
 
 
 @dataclass
@@ -105,69 +101,10 @@ def is_resnet_key(key: str) -> bool:
     return _RESNET_KEY.match(key) is not None
 
 
-def load_checkpoint_file(path: str, trust_pickle: bool = False) -> Any:
-    """Load a checkpoint on the CPU.
-
-    By default only tensors, containers, the types of an MMEngine Runner
-    checkpoint (see :mod:`mmhvc.utils.checkpoint`) and ``argparse.Namespace``
-    (the ``args`` entry of official HVC checkpoints) are unpickled (on torch
-    >= 2.5; older versions cannot restrict unpickling).
-
-    Args:
-        path: Checkpoint file.
-        trust_pickle: Unpickle arbitrary objects (``weights_only=False``);
-            only for files from a trusted source.
-
-    Raises:
-        FileNotFoundError: ``path`` does not exist.
-        CheckpointConversionError: The file is not a torch checkpoint, or
-            it holds other objects and ``trust_pickle`` is False.
-    """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'Checkpoint file not found: {path}')
-    # torch < 2.5 cannot allow-list types; it unpickles everything by default.
-    safe_globals = getattr(torch.serialization, 'safe_globals', None)
-    try:
-        if trust_pickle or safe_globals is None:
-            return torch.load(path, map_location='cpu', weights_only=False)
-        register_checkpoint_safe_globals()
-        with safe_globals([Namespace]):
-            return torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:
-        hint = '' if trust_pickle else (
-            ' If it holds other Python objects and comes from a source you '
-            'trust, pass --trust-pickle to unpickle them.')
-        raise CheckpointConversionError(
-            f'Could not load the checkpoint {path}: {e}.{hint}') from e
-
-
-def find_state_dict(checkpoint: Any,
-                    source: str = 'checkpoint') -> Tuple[Dict[str, Any], str]:
-    """The state dict inside a loaded checkpoint.
-
-    Args:
-        checkpoint: A loaded checkpoint: a state dict itself, or a dict
-            holding one under ``state_dict`` (MMEngine) or ``model``
-            (official HVC).
-        source: Name of the checkpoint (e.g. its path) for error messages.
-
-    Returns:
-        ``(state_dict, container)`` with ``container`` the key it was found
-        under, or ``''`` when the checkpoint is the state dict.
-    """
-    if not isinstance(checkpoint, Mapping):
-        raise CheckpointConversionError(
-            f'{source}: expected a dict, got {type(checkpoint).__name__}.')
-    for container in STATE_DICT_CONTAINERS:
-        if isinstance(checkpoint.get(container), Mapping):
-            return dict(checkpoint[container]), container
-    if checkpoint and all(
-            isinstance(v, torch.Tensor) for v in checkpoint.values()):
-        return dict(checkpoint), ''
-    raise CheckpointConversionError(
-        f'{source}: no state dict found: neither a dict of tensors nor a dict '
-        f'with one of {list(STATE_DICT_CONTAINERS)}; top-level keys: '
-        f'{sorted(map(str, checkpoint))[:20]}.')
+def is_optional_key(key: str) -> bool:
+    """Whether a model entry may be absent from a checkpoint
+    (:data:`OPTIONAL_SUFFIXES`)."""
+    return key.endswith(OPTIONAL_SUFFIXES)
 
 
 def select_encoder_prefix(
@@ -285,109 +222,53 @@ def strip_training_state(
     return published, report, removed
 
 
-def infer_resnet_arch(state_dict: Mapping[str, Any],
-                      source: str = 'checkpoint') -> Tuple[int, int, int]:
-    """Depth, number of stages and input channels of a backbone state dict.
+def revise_propagation_state_dict(state_dict: dict,
+                                  own: Mapping[str, Tensor],
+                                  prefix: str = '') -> None:
+    """Adapt a checkpoint to the propagation model, in place.
+
+    A backbone-only file (bare ResNet keys, see :func:`is_resnet_key`) is
+    moved under ``backbone.``; a checkpoint without ``extra_backbone.*``
+    keys takes the extra encoder's entries from ``own`` (it keeps the
+    weights it was built with); entries the model does not have (the EMA
+    target, neck, head, layers that are not built) are dropped, and their
+    number is logged.
 
     Args:
-        state_dict: Keys with torchvision ResNet names (no prefix).
-        source: Name of the checkpoint for error messages.
+        state_dict: The state dict given to ``_load_from_state_dict``.
+        own: The model's own entries, named with ``prefix``
+            (``model.state_dict(prefix=prefix, keep_vars=True)``).
+        prefix: Prefix of the model's keys in ``state_dict``.
 
-    Returns:
-        ``(depth, num_stages, in_channels)`` for :class:`HVCResNet`; where
-        several depths share the present stages (layer4 absent) the
-        smallest is returned, which has the same parameters.
+    Raises:
+        KeyError: Backbone parameters are missing from the checkpoint.
     """
-    from ..backbones import HVCResNet
-
-    if 'conv1.weight' not in state_dict:
-        raise CheckpointConversionError(
-            f'{source}: "conv1.weight" is missing; not a ResNet backbone '
-            'state dict.')
-    blocks: Dict[int, int] = {}
-    for key in state_dict:
-        match = _BLOCK_KEY.match(key)
-        if match:
-            stage, index = int(match.group(1)), int(match.group(2))
-            blocks[stage] = max(blocks.get(stage, 0), index + 1)
-    num_stages = len(blocks)
-    if sorted(blocks) != list(range(1, num_stages + 1)):
-        raise CheckpointConversionError(
-            f'{source}: ResNet stages must be layer1..layerN without gaps, '
-            f'found {sorted(blocks)}.')
-    bottleneck = 'layer1.0.conv3.weight' in state_dict
-    counts = tuple(blocks[i] for i in range(1, num_stages + 1))
-    for depth, (block,
-                stage_blocks) in sorted(HVCResNet.arch_settings.items()):
-        if (block.expansion == 4) == bottleneck and \
-                tuple(stage_blocks[:num_stages]) == counts:
-            return depth, num_stages, int(state_dict['conv1.weight'].shape[1])
-    raise CheckpointConversionError(
-        f'{source}: {"bottleneck" if bottleneck else "basic"} blocks per '
-        f'stage {counts} match no ResNet depth in '
-        f'{sorted(HVCResNet.arch_settings)}.')
-
-
-def check_backbone_state_dict(state_dict: Mapping[str, Any],
-                              source: str = 'checkpoint') -> Tuple[int, int]:
-    """Load a backbone state dict into a matching :class:`HVCResNet`.
-
-    Every key must be used and every parameter must have the right shape;
-    only ``num_batches_tracked`` buffers may be absent.
-
-    Returns:
-        ``(depth, num_stages)`` of the encoder the weights fit.
-    """
-    from ..backbones import HVCResNet
-
-    depth, num_stages, in_channels = infer_resnet_arch(state_dict, source)
-    model = HVCResNet(
-        depth=depth,
-        in_channels=in_channels,
-        num_stages=num_stages,
-        out_indices=(num_stages - 1, ))
-    expected = model.state_dict()
+    backbone = prefix + BACKBONE_PREFIX
+    keys = [k for k in state_dict if k.startswith(prefix)]
+    if not any(k.startswith(backbone) for k in keys):
+        for key in keys:
+            if is_resnet_key(key[len(prefix):]):
+                state_dict[backbone + key[len(prefix):]] = \
+                    state_dict.pop(key)
     missing = [
-        k for k in expected
-        if k not in state_dict and not k.endswith('num_batches_tracked')
+        k for k in own if k.startswith(backbone) and k not in state_dict
+        and not is_optional_key(k)
     ]
-    unexpected = [k for k in state_dict if k not in expected]
-    mismatched = [
-        f'{k}: {tuple(state_dict[k].shape)} vs {tuple(v.shape)}'
-        for k, v in expected.items()
-        if k in state_dict and tuple(state_dict[k].shape) != tuple(v.shape)
-    ]
-    if missing or unexpected or mismatched:
-        raise CheckpointConversionError(
-            f'{source}: the weights do not fit HVCResNet(depth={depth}, '
-            f'num_stages={num_stages}): missing {missing[:10]}, unexpected '
-            f'{unexpected[:10]}, shape mismatches {mismatched[:10]}.')
-    return depth, num_stages
-
-
-def save_checkpoint_atomic(obj: Any,
-                           path: str,
-                           hash_suffix: bool = False) -> str:
-    """``torch.save`` ``obj`` so that the output is either absent or complete.
-
-    Args:
-        obj: What to save.
-        path: Output file.
-        hash_suffix: Name the file ``<stem>-<sha8>.pth`` (OpenMMLab release
-            naming): the first 8 hexadecimal digits of the file's sha256
-            are inserted before the ``.pth`` extension (which is appended to
-            ``path`` when absent).
-
-    Returns:
-        The path of the written file.
-    """
-    if not hash_suffix:
-        atomic_torch_save(obj, path)
-        return path
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    data = buffer.getvalue()
-    stem = path[:-len('.pth')] if path.endswith('.pth') else path
-    path = f'{stem}-{hashlib.sha256(data).hexdigest()[:8]}.pth'
-    atomic_write_bytes(path, data)
-    return path
+    if missing:
+        raise KeyError(
+            f'the checkpoint has no weights for {len(missing)} backbone '
+            f'parameters, e.g. {missing[:5]}; expected an mmhvc training '
+            'checkpoint (backbone.* keys) or a backbone-only file')
+    extra = prefix + EXTRA_BACKBONE_PREFIX
+    if not any(k.startswith(extra) for k in state_dict):
+        state_dict.update(
+            {k: v.detach()
+             for k, v in own.items() if k.startswith(extra)})
+    unused = [k for k in state_dict if k.startswith(prefix) and k not in own]
+    for key in unused:
+        del state_dict[key]
+    if unused:
+        print_log(
+            f'{len(unused)} checkpoint entries are not used by the '
+            f'propagation model (e.g. {unused[:3]})',
+            logger='current')

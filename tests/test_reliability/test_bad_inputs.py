@@ -47,8 +47,8 @@ or top-level key                  and the nearest valid names (here, through
                                   tools/train.py; test_utils/
                                   test_config_check.py)
 checkpoint of another             RuntimeError listing the mismatched tensors
-architecture                      (here, through tools/test.py; test_utils/
-                                  test_model_weights.py)
+architecture                      (here, through tools/test.py;
+                                  test_checkpoint/test_loading.py)
 missing or truncated checkpoint   FileNotFoundError / ValueError naming the
                                   path (here)
 ================================  =============================================

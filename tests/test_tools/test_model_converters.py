@@ -11,11 +11,6 @@ from mmengine.config import Config
 from mmengine.logging import HistoryBuffer
 
 from mmhvc.models import HVCResNet
-from mmhvc.models.utils.checkpoint_convert import (
-    CheckpointConversionError, KeyReport, check_backbone_state_dict,
-    convert_official, extract_backbone, find_state_dict, infer_resnet_arch,
-    is_resnet_key, load_checkpoint_file, save_checkpoint_atomic,
-    select_encoder_prefix, strip_training_state)
 from mmhvc.registry import MODELS
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
@@ -93,76 +88,6 @@ def assert_same(actual, expected):
 
 def files_in(folder):
     return sorted(os.listdir(folder)) if osp.isdir(folder) else []
-
-
-def test_is_resnet_key():
-    for key in ('conv1.weight', 'bn1.running_var', 'layer1.0.conv2.weight',
-                'layer4.1.bn2.num_batches_tracked',
-                'layer2.0.downsample.0.weight', 'layer3.5.conv3.weight'):
-        assert is_resnet_key(key), key
-    for key in ('fc.weight', 'layer5.0.conv1.weight', 'conv1.weight.x',
-                'online_encoder.conv1.weight', 'layer1.0.downsample.2.weight',
-                'neck.conv1.weight'):
-        assert not is_resnet_key(key), key
-
-
-def test_select_encoder_prefix():
-    keys = [
-        'online_encoder.conv1.weight', 'target_encoder.conv1.weight',
-        'flow.conv1.weight'
-    ]
-    assert select_encoder_prefix(keys) == 'online_encoder.'
-    assert select_encoder_prefix(['module.encoder.layer1.0.bn1.bias'
-                                  ]) == 'module.encoder.'
-    assert select_encoder_prefix(['conv1.weight', 'fc.bias']) == ''
-    assert select_encoder_prefix(['head.fc.weight']) is None
-
-
-def test_key_report_format():
-    report = KeyReport()
-    report.add('conv1.weight', 'conv1.weight')
-    report.add('backbone.bn1.bias', 'bn1.bias')
-    report.add('fc.weight', None)
-    assert report.num_output == 2
-    assert report.format().startswith(
-        'kept 1, renamed 1, dropped 1 keys (2 written)')
-    verbose = report.format(verbose=True)
-    assert 'renamed  backbone.bn1.bias -> bn1.bias' in verbose
-    assert 'dropped  fc.weight' in verbose
-
-
-def test_find_state_dict(r18):
-    assert find_state_dict(r18)[1] == ''
-    assert find_state_dict(dict(model=r18, epoch=3))[1] == 'model'
-    assert find_state_dict(dict(state_dict=r18, meta={}))[1] == 'state_dict'
-    with pytest.raises(CheckpointConversionError, match='ckpt.pth'):
-        find_state_dict(dict(epoch=3, args='x'), 'ckpt.pth')
-
-
-def test_infer_resnet_arch(r18):
-    assert infer_resnet_arch(r18) == (18, 4, 3)
-    three = {k: v for k, v in r18.items() if not k.startswith('layer4.')}
-    assert infer_resnet_arch(three) == (18, 3, 3)
-    r50 = HVCResNet(depth=50, num_stages=2, out_indices=(1, )).state_dict()
-    assert infer_resnet_arch(r50) == (50, 2, 3)
-    gap = {k: v for k, v in r18.items() if not k.startswith('layer2.')}
-    with pytest.raises(CheckpointConversionError, match='without gaps'):
-        infer_resnet_arch(gap)
-
-
-def test_check_backbone_state_dict(r18):
-    no_counters = {
-        k: v
-        for k, v in r18.items() if not k.endswith('num_batches_tracked')
-    }
-    assert check_backbone_state_dict(no_counters) == (18, 4)
-    wrong = dict(r18)
-    wrong['layer1.0.conv1.weight'] = torch.zeros(64, 64, 1, 1)
-    with pytest.raises(CheckpointConversionError, match='shape mismatch'):
-        check_backbone_state_dict(wrong, 'bad.pth')
-    missing = {k: v for k, v in r18.items() if k != 'layer2.1.bn1.weight'}
-    with pytest.raises(CheckpointConversionError, match='layer2.1.bn1'):
-        check_backbone_state_dict(missing)
 
 
 @pytest.mark.parametrize('layout', [
@@ -264,26 +189,6 @@ def test_official_untrusted_objects(r18, tools, tmp_path):
     assert_same(torch.load(dst), r18)
 
 
-def test_load_runner_checkpoint(hvc_state_dict, tmp_path):
-    path = str(tmp_path / 'epoch_1.pth')
-    torch.save(runner_checkpoint(hvc_state_dict), path)
-    loaded = load_checkpoint_file(path)
-    assert loaded['message_hub']['log_scalars']['train/loss'].current() == 0.5
-    assert_same(loaded['state_dict'], hvc_state_dict)
-
-
-def test_extract_backbone(hvc_state_dict):
-    backbone, report = extract_backbone(hvc_state_dict)
-    expected = {
-        k[len('backbone.'):]: v
-        for k, v in hvc_state_dict.items() if k.startswith('backbone.')
-    }
-    assert_same(backbone, expected)
-    assert len(report.renamed) == len(expected)
-    assert len(report.dropped) == len(hvc_state_dict) - len(expected)
-    assert all(not k.startswith('backbone.') for k in report.dropped)
-
-
 def test_mmhvc_to_backbone(hvc_state_dict, tools, tmp_path, capsys):
     src, dst = str(tmp_path / 'epoch_20.pth'), str(tmp_path / 'r18.pth')
     torch.save(runner_checkpoint(hvc_state_dict), src)
@@ -365,33 +270,3 @@ def test_publish_model_refuses(hvc_state_dict, tools, tmp_path):
     with pytest.raises(SystemExit, match='"backbone."'):
         tools.publish.main([src, str(out_dir / 'x.pth'), '--backbone-only'])
     assert files_in(out_dir) == []
-
-
-def test_strip_training_state_bare_state_dict(r18):
-    published, report, removed = strip_training_state(r18)
-    assert set(published) == {'state_dict'} and removed == []
-    assert report.num_output == len(r18)
-
-
-def test_save_checkpoint_atomic_leaves_no_partial_file(tmp_path):
-    path = str(tmp_path / 'x.pth')
-
-    class Unpicklable:
-
-        def __reduce__(self):
-            raise RuntimeError('cannot pickle')
-
-    with pytest.raises(RuntimeError, match='cannot pickle'):
-        save_checkpoint_atomic({'a': Unpicklable()}, path)
-    assert files_in(tmp_path) == []
-    assert save_checkpoint_atomic({'a': torch.ones(1)}, path) == path
-    assert files_in(tmp_path) == ['x.pth']
-
-
-def test_convert_official_reports_every_key(r18):
-    source = dict(r18)
-    source['fc.weight'] = torch.zeros(3, 512)
-    converted, report = convert_official(source)
-    assert_same(converted, r18)
-    assert report.dropped == ['fc.weight']
-    assert len(report.kept) == len(r18) and not report.renamed

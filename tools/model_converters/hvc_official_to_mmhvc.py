@@ -16,10 +16,11 @@ Example::
 import argparse
 from typing import List, Optional
 
-from mmhvc.models.utils.checkpoint_convert import (
-    OFFICIAL_ENCODER_PREFIXES, CheckpointConversionError,
-    check_backbone_state_dict, convert_official, find_state_dict,
-    load_checkpoint_file, save_checkpoint_atomic)
+from mmhvc.checkpoint import (OFFICIAL_ENCODER_PREFIXES,
+                              CheckpointConversionError, convert_official,
+                              find_state_dict, load_checkpoint_file,
+                              save_checkpoint_atomic)
+from mmhvc.models.backbones import check_backbone_state_dict
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -15,10 +15,10 @@ Example::
 import argparse
 from typing import List, Optional
 
-from mmhvc.models.utils.checkpoint_convert import (
-    BACKBONE_PREFIX, CheckpointConversionError, check_backbone_state_dict,
-    extract_backbone, find_state_dict, load_checkpoint_file,
-    save_checkpoint_atomic)
+from mmhvc.checkpoint import (BACKBONE_PREFIX, CheckpointConversionError,
+                              extract_backbone, find_state_dict,
+                              load_checkpoint_file, save_checkpoint_atomic)
+from mmhvc.models.backbones import check_backbone_state_dict
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

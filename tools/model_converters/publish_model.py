@@ -15,11 +15,9 @@ Example::
 import argparse
 from typing import List, Optional
 
-from mmhvc.models.utils.checkpoint_convert import (CheckpointConversionError,
-                                                   check_backbone_state_dict,
-                                                   load_checkpoint_file,
-                                                   save_checkpoint_atomic,
-                                                   strip_training_state)
+from mmhvc.checkpoint import (CheckpointConversionError, load_checkpoint_file,
+                              save_checkpoint_atomic, strip_training_state)
+from mmhvc.models.backbones import check_backbone_state_dict
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
