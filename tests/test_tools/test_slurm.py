@@ -99,8 +99,8 @@ def test_slurm_train_environment_and_extra_args(tmp_path, monkeypatch):
         tmp_path,
         'srun',
         'slurm_train.sh', [
-            'p1', 'job', 'cfg.py', 'wd', '--amp', '--cfg-options',
-            'train_dataloader.batch_size=16', 'work_dir_note=a b'
+            'p1', 'job', 'cfg.py', 'my runs/hvc', '--amp', '--cfg-options',
+            'train_dataloader.batch_size=16'
         ],
         GPUS='16',
         GPUS_PER_NODE='4',
@@ -113,17 +113,15 @@ def test_slurm_train_environment_and_extra_args(tmp_path, monkeypatch):
         '--ntasks-per-node=4', '--cpus-per-task=3', '--kill-on-bad-exit=1',
         '--qos=high', '--time=2:00:00'
     ]
-    # Options after WORK_DIR reach train.py unchanged, spaces included.
-    assert command[5:] == [
-        '--amp', '--cfg-options', 'train_dataloader.batch_size=16',
-        'work_dir_note=a b'
+    # Arguments reach train.py as they were given, spaces included.
+    assert command == [
+        'cfg.py', '--work-dir', 'my runs/hvc', '--launcher', 'slurm',
+        '--amp', '--cfg-options', 'train_dataloader.batch_size=16'
     ]
     args = parse_tool_args('train', command, monkeypatch)
     assert args.amp and args.launcher == 'slurm'
-    assert args.cfg_options == {
-        'train_dataloader.batch_size': 16,
-        'work_dir_note': 'a b'
-    }
+    assert args.work_dir == 'my runs/hvc'
+    assert args.cfg_options == {'train_dataloader.batch_size': 16}
 
 
 def test_slurm_test_passes_checkpoint(tmp_path, monkeypatch):
