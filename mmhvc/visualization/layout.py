@@ -54,30 +54,18 @@ def hstack(images: Sequence[np.ndarray], gap: int = 4) -> np.ndarray:
 
     Shorter images are padded at the bottom with the background colour.
     """
-    if not images:
-        raise ValueError('hstack needs at least one image')
+    _check_panels(images, 'hstack', 'panel')
     height = max(image.shape[0] for image in images)
-    parts = []
-    for k, image in enumerate(images):
-        check_rgb(image, f'panel {k}')
-        if k:
-            parts.append(_filler(height, gap))
-        parts.append(_pad(image, height, image.shape[1]))
-    return np.concatenate(parts, axis=1)
+    padded = [_pad(image, height, image.shape[1]) for image in images]
+    return _join(padded, _filler(height, gap), axis=1)
 
 
 def vstack(images: Sequence[np.ndarray], gap: int = 4) -> np.ndarray:
     """Place images top to bottom, left-aligned, ``gap`` pixels apart."""
-    if not images:
-        raise ValueError('vstack needs at least one image')
+    _check_panels(images, 'vstack', 'row')
     width = max(image.shape[1] for image in images)
-    parts = []
-    for k, image in enumerate(images):
-        check_rgb(image, f'row {k}')
-        if k:
-            parts.append(_filler(gap, width))
-        parts.append(_pad(image, image.shape[0], width))
-    return np.concatenate(parts, axis=0)
+    padded = [_pad(image, image.shape[0], width) for image in images]
+    return _join(padded, _filler(gap, width), axis=0)
 
 
 def grid(images: Sequence[np.ndarray],
@@ -95,6 +83,26 @@ def grid(images: Sequence[np.ndarray],
         for start in range(0, len(images), num_cols)
     ]
     return vstack(rows, gap)
+
+
+def _check_panels(images: Sequence[np.ndarray], caller: str,
+                  part: str) -> None:
+    """Raise unless ``images`` is a non-empty sequence of RGB images; the
+    error names ``caller`` or the ``part`` and its index."""
+    if not images:
+        raise ValueError(f'{caller} needs at least one image')
+    for k, image in enumerate(images):
+        check_rgb(image, f'{part} {k}')
+
+
+def _join(parts: Sequence[np.ndarray], filler: np.ndarray,
+          axis: int) -> np.ndarray:
+    """Concatenate ``parts`` along ``axis`` with ``filler`` between each
+    two neighbours."""
+    joined = [parts[0]]
+    for part in parts[1:]:
+        joined += [filler, part]
+    return np.concatenate(joined, axis=axis)
 
 
 def _filler(height: int, width: int) -> np.ndarray:

@@ -78,7 +78,7 @@ def test_frame_indices_are_checked(frame_folder, tmp_path):
         list(iter_frames(str(tmp_path / 'nowhere')))
     empty = tmp_path / 'empty'
     empty.mkdir()
-    with pytest.raises(ValueError, match='no image files .* empty'):
+    with pytest.raises(ValueError, match=r'no image files .* folder .*empty$'):
         list_frames(str(empty))
 
 

@@ -44,8 +44,10 @@ def test_bad_logs_name_the_file_and_line(tmp_path):
 
 def test_missing_key_lists_what_the_log_has():
     records = [dict(step=1, loss=2.0, lr=0.1)]
-    with pytest.raises(KeyError, match=r"run_a: no \"time\".*'loss', 'lr'"):
+    with pytest.raises(KeyError) as error:
         scalar_series(records, 'time', 'run_a')
+    assert error.value.args[0] == (
+        "run_a: no \"time\" in the log; it has ['loss', 'lr']")
 
 
 def test_time_stats_leave_out_the_first_window():
