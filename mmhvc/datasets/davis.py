@@ -1,4 +1,4 @@
-from typing import Optional, Union
+from typing import Union
 
 from mmhvc.registry import DATASETS
 from .base_video_dataset import BaseVideoDataset
@@ -16,9 +16,14 @@ class DAVISDataset(BaseVideoDataset):
 
     ``resolution`` is ``'480p'`` or ``'Full-Resolution'``. The ImageSets of
     both years index the same Annotations folder of the DAVIS 2017 release,
-    where every sequence is annotated with one id per object. For 2016
-    (single-object) evaluation the transforms merge all object ids into 1,
-    keeping void (255).
+    where every sequence is annotated with one id per object. DAVIS-2016 is
+    evaluated as the reference protocol does: the objects are propagated
+    one label channel each, like DAVIS-2017, and merged into one
+    foreground only when scoring (``DAVISMetric(merge_objects=True)``).
+    ``single_object=True`` instead merges the annotations into id 1 when
+    they are read (void 255 kept), so one summed foreground is propagated:
+    a different protocol, whose numbers are not comparable with published
+    DAVIS-2016 results.
 
     The first frame's annotation is the given mask. When every frame has an
     annotation (train, val) the items also carry ground truth; the test-dev
@@ -37,8 +42,8 @@ class DAVISDataset(BaseVideoDataset):
         split: Name of the split file in ``ImageSets/<year>``, e.g.
             ``'train'``, ``'val'``, ``'test-dev'``, ``'test-challenge'``.
         resolution: Sub-folder of JPEGImages and Annotations.
-        single_object: Merge all objects into id 1. Defaults to
-            ``year == '2016'``.
+        single_object: Merge all objects into id 1 before propagation
+            (see above). Defaults to False for both years.
         ann_file: Split file, relative to ``data_root`` unless absolute.
             Defaults to ``ImageSets/<year>/<split>.txt``.
         **kwargs: Other arguments of :class:`BaseVideoDataset`
@@ -55,7 +60,7 @@ class DAVISDataset(BaseVideoDataset):
                  year: Union[str, int] = '2017',
                  split: str = 'val',
                  resolution: str = '480p',
-                 single_object: Optional[bool] = None,
+                 single_object: bool = False,
                  ann_file: str = '',
                  **kwargs) -> None:
         self.year = str(year)
@@ -64,8 +69,7 @@ class DAVISDataset(BaseVideoDataset):
                 f'DAVIS year must be "2016" or "2017", got {year}')
         self.split = split
         self.resolution = resolution
-        self.single_object = (self.year == '2016'
-                              if single_object is None else single_object)
+        self.single_object = bool(single_object)
         super().__init__(
             data_root=data_root,
             ann_file=ann_file or f'ImageSets/{self.year}/{split}.txt',

@@ -103,10 +103,25 @@ def test_davis_2017_pipeline(davis_root):
     np.testing.assert_array_equal(sample.gt_masks.numpy(), labels)
 
 
-def test_davis_2016_merges_objects(davis_root):
+def test_davis_2016_keeps_objects_apart(davis_root):
+    # DAVIS-2016 propagates every object; the metric merges them.
     dataset = DAVISDataset(
         data_root=davis_root, year=2016, split='val', pipeline=PIPELINE)
     assert len(dataset) == 1
+    sample = dataset[0]['data_samples']
+    labels = label_maps(3)
+    np.testing.assert_array_equal(sample.gt_masks.numpy(), labels)
+    assert sample.object_ids == [1, 3]
+    assert sample.single_object is False
+
+
+def test_davis_single_object_merges_before_propagation(davis_root):
+    dataset = DAVISDataset(
+        data_root=davis_root,
+        year=2016,
+        split='val',
+        single_object=True,
+        pipeline=PIPELINE)
     sample = dataset[0]['data_samples']
     labels = label_maps(3)
     expected = np.where((labels > 0) & (labels != 255), 1, labels)

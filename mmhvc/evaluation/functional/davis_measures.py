@@ -220,6 +220,27 @@ def db_statistics(per_frame: np.ndarray) -> Tuple[float, float, float]:
     return float(mean), float(recall), float(decay)
 
 
+def merge_objects(label_maps: np.ndarray) -> np.ndarray:
+    """Merge every object of label maps into one foreground (DAVIS-2016).
+
+    The DAVIS-2016 benchmark scores one foreground per sequence; its
+    sequences are annotated in the DAVIS-2017 release with one id per
+    object. The objects (ids 1 .. 254) become id 1, background (0) and void
+    (255) are kept.
+
+    Args:
+        label_maps: Integer label maps of any shape, e.g. ``(T, H, W)``.
+
+    Returns:
+        np.uint8 label maps of the same shape holding 0, 1 and 255.
+    """
+    label_maps = np.asarray(label_maps)
+    merged = np.zeros(label_maps.shape, dtype=np.uint8)
+    merged[label_maps > 0] = 1
+    merged[label_maps == VOID_LABEL] = VOID_LABEL
+    return merged
+
+
 def evaluate_semisupervised(
         gt_labels: np.ndarray,
         pred_labels: np.ndarray,

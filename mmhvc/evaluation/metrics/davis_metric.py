@@ -7,7 +7,8 @@ import numpy as np
 from mmengine.logging import MMLogger, print_log
 
 from mmhvc.registry import METRICS
-from ..functional import db_statistics, evaluate_semisupervised
+from ..functional import (db_statistics, evaluate_semisupervised,
+                          merge_objects)
 from ..functional.davis_measures import DEFAULT_BOUND_TH, VOID_LABEL
 from .base_video_metric import BaseVideoMetric
 from .prediction_files import save_label_maps
@@ -43,6 +44,13 @@ class DAVISMetric(BaseVideoMetric):
     in the official layout (values with three decimals, one row per object
     named ``<seq>_<id>``).
 
+    With ``merge_objects`` (DAVIS-2016), the prediction and the annotation
+    of each sequence are merged into one foreground object (every id > 0
+    becomes 1, void stays void) before they are written and scored, as the
+    DAVIS-2016 evaluation reads them (see
+    :func:`~mmhvc.evaluation.functional.merge_objects`). The objects are
+    still propagated one label channel each.
+
     Args:
         bound_th (float): Boundary tolerance: a fraction of the image
             diagonal when < 1, whole pixels otherwise. Defaults to 0.008.
@@ -61,6 +69,10 @@ class DAVISMetric(BaseVideoMetric):
             Defaults to False.
         save_masks (bool): Also write the predicted masks when evaluating.
             Needs ``output_dir`` like ``format_only``. Defaults to False.
+        merge_objects (bool): Merge the objects of the prediction and the
+            annotation into one foreground (id 1) before writing and
+            scoring: the DAVIS-2016 single-object protocol. Defaults to
+            False.
         collect_device (str): Device used to gather results across ranks,
             ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of the metric names, which MMEngine
@@ -76,12 +88,14 @@ class DAVISMetric(BaseVideoMetric):
                  output_dir: Optional[str] = None,
                  format_only: bool = False,
                  save_masks: bool = False,
+                 merge_objects: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(split, output_dir, collect_device, prefix)
         self.bound_th = bound_th
         self.format_only = format_only
         self.save_masks = save_masks or format_only
+        self.merge_objects = merge_objects
 
     def process_video(self, sample: dict, seq_name: str) -> dict:
         """Write the masks of one sequence and score its objects.
@@ -92,6 +106,8 @@ class DAVISMetric(BaseVideoMetric):
             ``format_only``.
         """
         pred = get_label_maps(sample, 'pred_masks')
+        if self.merge_objects:
+            pred = merge_objects(pred)
         if self.save_masks:
             output_dir = self.require_output_dir(
                 'to write the predicted masks (format_only, save_masks)')
@@ -113,6 +129,8 @@ class DAVISMetric(BaseVideoMetric):
                 'the annotation of every frame (use format_only=True for a '
                 'split without ground truth)')
         gt = get_label_maps(sample, 'gt_masks')
+        if self.merge_objects:
+            gt = merge_objects(gt)
         first = gt[0][gt[0] != VOID_LABEL]
         num_objects = int(first.max()) if first.size else 0
         if num_objects == 0:

@@ -4,7 +4,8 @@ import pytest
 from mmhvc.evaluation.functional import (boundary_map, boundary_measure,
                                          boundary_tolerance, db_statistics,
                                          disk_kernel, evaluate_semisupervised,
-                                         frame_f_measure, region_similarity)
+                                         frame_f_measure, merge_objects,
+                                         region_similarity)
 
 
 def box(shape, rows, cols, value=1):
@@ -216,3 +217,10 @@ def test_evaluate_semisupervised_void_is_background():
     jaccard, _ = evaluate_semisupervised(gt, pred, 1)
     # The 12 void pixels predicted as the object are false positives.
     np.testing.assert_allclose(jaccard, [[4 / 16]])
+
+
+def test_merge_objects_keeps_background_and_void():
+    labels = np.array([[[0, 1, 2], [3, 254, 255]]], dtype=np.int64)
+    merged = merge_objects(labels)
+    assert merged.dtype == np.uint8
+    np.testing.assert_array_equal(merged, [[[0, 1, 1], [1, 1, 255]]])

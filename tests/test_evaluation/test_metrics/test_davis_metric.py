@@ -202,3 +202,28 @@ def test_prefix_of_the_metric_names(tmp_path):
         f'val2017/{name}' for name in ('J&F-Mean', 'J-Mean', 'J-Recall',
                                        'J-Decay', 'F-Mean', 'F-Recall',
                                        'F-Decay'))
+
+
+def test_merge_objects_scores_one_foreground(tmp_path):
+    # Two objects, swapped by the prediction, which also covers the 2 x 4
+    # void block: every object is wrong, the merged foreground holds the
+    # 32 object pixels within 40 predicted ones.
+    gt_frame = box((2, 5), (2, 5), 1) + box((10, 13), (2, 5), 2)
+    gt_frame[10:12, 10:14] = 255
+    pred_frame = box((2, 5), (2, 5), 2) + box((10, 13), (2, 5), 1)
+    pred_frame[10:12, 10:14] = 1
+    sample = make_sample('seqC', [gt_frame] * 3, [pred_frame] * 3)
+
+    per_object = run_metric(DAVISMetric(), [sample])
+    assert per_object['davis/J-Mean'] == pytest.approx(0.)
+
+    metric = DAVISMetric(
+        output_dir=str(tmp_path), save_masks=True, merge_objects=True)
+    merged = run_metric(metric, [sample])
+    assert merged['davis/J-Mean'] == pytest.approx(32 / 40)
+    rows = (tmp_path / 'per-sequence_results-val.csv').read_text()
+    assert [row.split(',')[:2] for row in rows.splitlines()[1:]] == [[
+        'seqC_1', f'{32 / 40:.3f}'
+    ]]
+    written = np.asarray(Image.open(tmp_path / 'seqC' / '00001.png'))
+    np.testing.assert_array_equal(written, (pred_frame > 0).astype(np.uint8))
