@@ -88,8 +88,10 @@ class LoadVideoAnnotations(BaseTransform):
     in the results (YouTube-VOS), the mask of given frame k keeps only the
     objects listed at k, those first appearing there, and each must have at
     least one pixel. Otherwise every object in the mask is given, and there
-    must be at least one. In single-object mode (DAVIS 2016) every object id
-    becomes 1, in the given masks and the ground truth (void stays 255).
+    must be at least one. With ``single_object`` (set by
+    ``DAVISDataset(single_object=True)``) every object id becomes 1, in the
+    given masks and the ground truth (void stays 255); the DAVIS-2016
+    protocol instead keeps the objects apart and merges them in the metric.
 
     Required keys: ``ori_shape`` ((H, W), from :class:`LoadVideoFrames`),
     ``frame_paths``, ``given_ann_paths`` (K paths), ``gt_ann_paths`` (T
