@@ -13,7 +13,7 @@ import zipfile
 import numpy as np
 import pytest
 from PIL import Image
-from web_demo_utils import CONFIG, NUM_FRAMES, REPO
+from web_demo_utils import CONFIG, NUM_FRAMES, REPO, SIZE
 
 from mmhvc.apis import init_model, propagate_mask, read_video
 
@@ -94,10 +94,57 @@ def wait_for(condition, timeout=60., what='the page'):
     raise TimeoutError(f'waited {timeout:.0f} s for {what}')
 
 
-def test_upload_mask_run_download_in_chromium(web_demo, browser, clip,
-                                              checkpoint, tmp_path):
+def read_masks(path):
+    """Frame name -> ids of a zip of indexed PNGs."""
+    with zipfile.ZipFile(path) as f:
+        return {
+            osp.splitext(name)[0]:
+            np.asarray(Image.open(io.BytesIO(f.read(name))))
+            for name in f.namelist()
+        }
+
+
+def run_and_download(browser, find):
+    """Press Propagate, wait for the result and download the masks."""
+    from selenium.webdriver.common.by import By
+    find(By.ID, 'run').click()
+    wait_for(lambda: find(By.ID, 'step-result').is_displayed(),
+             what='the propagation to finish')
+    assert 'done' in find(By.ID, 'progress-text').text
+    assert find(By.ID, 'progress').get_attribute('value') == str(NUM_FRAMES)
+    find(By.ID, 'download-masks').click()
+    archive = osp.join(browser.downloads, 'masks.zip')
+    wait_for(lambda: osp.isfile(archive), what='the masks download')
+    masks = read_masks(archive)
+    os.remove(archive)
+    assert sorted(masks) == [f'{t:05d}' for t in range(NUM_FRAMES)]
+    return np.stack([masks[f'{t:05d}'] for t in range(NUM_FRAMES)])
+
+
+def brush(browser, canvas, points):
+    """Drag the mouse through frame pixels ``points`` ``(x, y)``."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    scale = canvas.size['width'] / SIZE[1]
+
+    def offset(x, y):
+        # from the canvas centre, in CSS pixels, to the pixel's centre
+        return (round((x + 0.5) * scale - canvas.size['width'] / 2),
+                round((y + 0.5) * scale - canvas.size['height'] / 2))
+
+    actions = ActionChains(browser)
+    actions.move_to_element_with_offset(canvas, *offset(*points[0]))
+    actions.click_and_hold()
+    for point in points[1:]:
+        actions.move_to_element_with_offset(canvas, *offset(*point))
+    actions.release().perform()
+
+
+def test_paint_or_upload_mask_run_download_in_chromium(
+        web_demo, browser, clip, checkpoint, tmp_path):
     from selenium.webdriver.common.by import By
     video, mask_png, first_mask = clip
+    model = init_model(CONFIG, checkpoint)
+    frames, _ = read_video(video)
     browser.get(web_demo)
     find = browser.find_element
     assert 'random.pth' in find(By.ID, 'model-info').text
@@ -105,28 +152,26 @@ def test_upload_mask_run_download_in_chromium(web_demo, browser, clip,
     find(By.ID, 'video-file').send_keys(video)
     wait_for(lambda: f'{NUM_FRAMES} frames' in find(By.ID, 'video-info').text,
              what='the video to be read')
+
+    # two objects painted with the brush (6 frame pixels wide)
+    canvas = find(By.ID, 'paint-canvas')
+    brush(browser, canvas, [(12, 14), (16, 14), (20, 14)])
+    find(By.ID, 'add-object').click()
+    brush(browser, canvas, [(36, 44), (40, 44)])
+    masks = run_and_download(browser, find)
+    painted = masks[0]
+    assert set(np.unique(painted)) == {0, 1, 2}
+    assert (painted[14, 12:21] == 1).all() and (painted[44, 36:41] == 2).all()
+    assert painted[14, 26] == painted[6, 16] == painted[44, 46] == 0
+    np.testing.assert_array_equal(masks,
+                                  propagate_mask(model, frames, painted))
+
+    # the mask PNG instead
     find(By.CSS_SELECTOR, 'input[name="mask-source"][value="file"]').click()
     find(By.ID, 'mask-file').send_keys(mask_png)
-    find(By.ID, 'run').click()
-    wait_for(lambda: find(By.ID, 'step-result').is_displayed(),
-             what='the propagation to finish')
-    assert 'done' in find(By.ID, 'progress-text').text
-    assert find(By.ID, 'progress').get_attribute('value') == str(NUM_FRAMES)
-
-    find(By.ID, 'download-masks').click()
-    archive = osp.join(browser.downloads, 'masks.zip')
-    wait_for(lambda: osp.isfile(archive), what='the masks download')
-    with zipfile.ZipFile(archive) as f:
-        masks = {
-            name: np.asarray(Image.open(io.BytesIO(f.read(name))))
-            for name in f.namelist()
-        }
-    frames, _ = read_video(video)
-    expected = propagate_mask(init_model(CONFIG, checkpoint), frames,
-                              first_mask)
-    assert sorted(masks) == [f'{t:05d}.png' for t in range(NUM_FRAMES)]
-    for t in range(NUM_FRAMES):
-        np.testing.assert_array_equal(masks[f'{t:05d}.png'], expected[t])
+    masks = run_and_download(browser, find)
+    np.testing.assert_array_equal(masks,
+                                  propagate_mask(model, frames, first_mask))
 
     browser.execute_script(
         'const s = document.getElementById("frame-slider");'

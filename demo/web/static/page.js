@@ -96,7 +96,8 @@ async function openVideo(form, what) {
   }
   $('demo-source').hidden = !info.demo_mask;
   if (info.demo_mask) {
-    state.preview = await loadImage(`/api/video/${info.video}/demo-mask`);
+    state.preview = transparentBackground(
+      await loadImage(`/api/video/${info.video}/demo-mask`));
     selectSource('demo');
   } else {
     selectSource('paint');
@@ -139,7 +140,8 @@ function selectSource(value) {
 for (const radio of document.querySelectorAll('input[name="mask-source"]')) {
   radio.addEventListener('change', async () => {
     if (radio.value === 'demo') {
-      state.preview = await loadImage(`/api/video/${state.video}/demo-mask`);
+      state.preview = transparentBackground(
+        await loadImage(`/api/video/${state.video}/demo-mask`));
     } else if (radio.value === 'file') {
       state.preview = null;
       await previewMaskFile();
@@ -153,12 +155,29 @@ async function previewMaskFile() {
   if (!file) return;
   const url = URL.createObjectURL(file);
   try {
-    state.preview = await loadImage(url);
+    state.preview = transparentBackground(await loadImage(url));
   } catch (e) {
     state.preview = null;
     showMessage(`${file.name} is not an image the browser can show; ` +
                 'the server will still try to read it.', true);
   }
+}
+
+// A canvas of a mask image whose black (id 0 in an indexed PNG with a black
+// first colour, or 0 in a 0/255 image) is transparent.
+function transparentBackground(image) {
+  const layer = document.createElement('canvas');
+  layer.width = image.naturalWidth;
+  layer.height = image.naturalHeight;
+  const ctx = layer.getContext('2d');
+  ctx.drawImage(image, 0, 0);
+  const pixels = ctx.getImageData(0, 0, layer.width, layer.height);
+  const data = pixels.data;
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 0) data[i + 3] = 0;
+  }
+  ctx.putImageData(pixels, 0, 0);
+  return layer;
 }
 
 $('mask-file').addEventListener('change', async () => {
@@ -215,18 +234,15 @@ function redraw() {
   if (!state.frame) return;
   const ctx = canvas.getContext('2d');
   ctx.globalAlpha = 1;
-  ctx.globalCompositeOperation = 'source-over';
   ctx.drawImage(state.frame, 0, 0);
   ctx.globalAlpha = 0.6;
   if (maskSource() === 'paint') {
     for (const layer of state.layers) ctx.drawImage(layer, 0, 0);
   } else if (state.preview) {
-    // 'screen' leaves the frame as it is where the mask is black (0).
-    ctx.globalCompositeOperation = 'screen';
+    ctx.imageSmoothingEnabled = false;
     ctx.drawImage(state.preview, 0, 0, canvas.width, canvas.height);
   }
   ctx.globalAlpha = 1;
-  ctx.globalCompositeOperation = 'source-over';
 }
 
 // A brush stroke paints the active object and removes every other object
@@ -350,7 +366,7 @@ function showResult(report) {
   const longest = Math.max(state.width, state.height);
   const scale = Math.min(MAX_VIEW / 2 / longest, Math.max(1, MIN_VIEW / longest));
   for (const id of ['overlay-video', 'overlay-frame']) {
-    $(id).style.width = `${Math.round(state.width * scale)}px`;
+    $(id).parentElement.style.width = `${Math.round(state.width * scale)}px`;
   }
   $('frame-slider').max = report.total - 1;
   $('frame-slider').value = 0;
