@@ -11,7 +11,5 @@ _base_ = [
 ]
 
 model = dict(
-    type='KeypointPropagationModel',
-    propagator=dict(topk=10, context_size=20),
-    sigma=0.5,
-    decode_topk=3)
+    codec=dict(type='KeypointCodec', sigma=0.5, decode_topk=3),
+    propagator=dict(topk=10, context_size=20))

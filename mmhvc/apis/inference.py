@@ -32,7 +32,7 @@ def init_model(config: Union[str, Config],
     Returns:
         The model in eval mode on ``device``: ``extract_feat(frame)`` maps a
         ``(3, H, W)`` 0-255 frame to ``(C, h, w)`` L2-normalised features,
-        ``segment_video`` propagates masks.
+        ``propagate_video`` propagates the given labels of a video.
 
     Raises:
         KeyError: The config has no ``model``.
@@ -46,7 +46,7 @@ def init_model(config: Union[str, Config],
     if 'model' not in config:
         raise KeyError(f'{config.filename}: the config has no "model"')
     model = MODELS.build(config.model)
-    if not hasattr(model, 'segment_video'):
+    if not hasattr(model, 'propagate_video'):
         raise TypeError(
             f'{config.filename}: model type "{config.model.get("type")}" is '
             'not a propagation model; use a config from configs/propagation/')
@@ -118,7 +118,8 @@ def propagate_mask(model: nn.Module, frames: Sequence[np.ndarray],
             given_object_ids=[object_ids],
             ori_shape=(height, width)),
         given_masks=torch.from_numpy(given)[None].to(device))
-    return model.segment_video(video.to(device), sample).numpy()
+    return model.propagate_video(video.to(device),
+                                 sample)['pred_masks'].numpy()
 
 
 def read_first_mask(path: str, size: Optional[Tuple[int, int]] = None

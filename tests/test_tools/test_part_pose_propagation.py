@@ -20,7 +20,7 @@ import mmhvc.datasets.transforms.resize_video  # noqa: F401
 import mmhvc.datasets.vip  # noqa: F401
 import mmhvc.evaluation.metrics.pck_metric  # noqa: F401
 import mmhvc.evaluation.metrics.vip_metric  # noqa: F401
-import mmhvc.models.propagation.keypoint_model  # noqa: F401
+import mmhvc.models.propagation  # noqa: F401
 from mmhvc.models.backbones import HVCResNet
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

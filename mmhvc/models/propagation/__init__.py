@@ -1,11 +1,13 @@
+from .codecs import (BaseLabelCodec, KeypointCodec, MaskCodec,
+                     heatmaps_to_keypoints, keypoints_to_heatmaps)
+from .context import ContextPolicy
 from .context_memory import ContextMemory
-from .keypoint_heatmaps import heatmaps_to_keypoints, keypoints_to_heatmaps
-from .keypoint_model import KeypointPropagationModel
 from .label_propagator import LabelPropagator
-from .vos_model import LabelPropagationSegmentor, load_encoder_weights
+from .propagation_model import LabelPropagationSegmentor
+from .topk_kernel import TopkKernel, bf16_score_error
 
 __all__ = [
-    'ContextMemory', 'LabelPropagator', 'LabelPropagationSegmentor',
-    'load_encoder_weights', 'KeypointPropagationModel',
-    'heatmaps_to_keypoints', 'keypoints_to_heatmaps'
+    'BaseLabelCodec', 'ContextMemory', 'ContextPolicy', 'KeypointCodec',
+    'LabelPropagationSegmentor', 'LabelPropagator', 'MaskCodec', 'TopkKernel',
+    'bf16_score_error', 'heatmaps_to_keypoints', 'keypoints_to_heatmaps'
 ]

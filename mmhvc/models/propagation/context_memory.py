@@ -105,11 +105,6 @@ class ContextMemory:
         self.max_norm[slot] = feat.norm(dim=0).max()
         self.labels[slot] = label.flatten(1).T
 
-    def label(self, frame: int) -> Tensor:
-        """``(L, h, w)`` soft labels of a held frame (a copy)."""
-        return self.labels[self.slot(frame)].T.reshape(
-            -1, *self.feats.shape[1:3]).clone()
-
     def retain(self, frames: Iterable[int]) -> None:
         """Free every held frame that is not in ``frames``."""
         keep = set(frames)

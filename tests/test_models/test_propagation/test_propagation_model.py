@@ -1,14 +1,23 @@
+import os.path as osp
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 from mmengine.structures import BaseDataElement
+from torch import nn
 
-from mmhvc.models.propagation import LabelPropagationSegmentor
+from mmhvc.models.data_preprocessors import VideoDataPreprocessor
+from mmhvc.models.propagation import (KeypointCodec, LabelPropagationSegmentor,
+                                      MaskCodec, heatmaps_to_keypoints,
+                                      keypoints_to_heatmaps)
 from mmhvc.registry import MODELS
 
 torch.set_num_threads(1)
+REPO = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 HEIGHT, WIDTH = 32, 48
 BACKBONE = dict(
@@ -132,12 +141,26 @@ def test_object_given_later_starts_its_own_context(monkeypatch):
     assert (pred[3] == 2).all()
 
 
-def test_given_mask_blends_by_its_foreground_share():
-    soft = torch.tensor([0.6, 0.4, 0.0]).view(3, 1, 1)
-    given = torch.tensor([0.0, 0.0, 0.5]).view(3, 1, 1)
-    blended = LabelPropagationSegmentor._overwrite(soft, given)
-    torch.testing.assert_close(blended.flatten(),
-                               torch.tensor([0.3, 0.2, 0.25]))
+def test_defaults_mask_codec_and_imagenet_preprocessor():
+    model = build_model()
+    assert isinstance(model.codec, MaskCodec)
+    assert isinstance(model.data_preprocessor, VideoDataPreprocessor)
+    torch.testing.assert_close(model.data_preprocessor.mean.flatten(),
+                               torch.tensor([123.675, 116.28, 103.53]))
+    assert model.data_preprocessor.bgr_to_rgb
+
+
+def test_features_use_the_preprocessor_normalisation():
+    # mean 0 / std 1 without the channel flip: the encoder sees raw pixels
+    model = build_model(
+        data_preprocessor=dict(
+            type='VideoDataPreprocessor',
+            mean=[0, 0, 0],
+            std=[1, 1, 1],
+            bgr_to_rgb=False))
+    frame = noise_frames(1, 7)[0]
+    expected = F.normalize(model.backbone(frame.float()[None])[-1][0], dim=0)
+    torch.testing.assert_close(model.extract_feat(frame), expected)
 
 
 def test_frames_before_the_first_given_frame_are_background():
@@ -152,7 +175,9 @@ def test_frames_before_the_first_given_frame_are_background():
 def test_merged_features():
     model = build_model(extra_backbone=BACKBONE, merge_weight=2.0)
     frame = noise_frames(1, 4)[0]
-    x = (frame.float().flip(0) - model.mean) / model.std
+    mean = torch.tensor([123.675, 116.28, 103.53]).view(3, 1, 1)
+    std = torch.tensor([58.395, 57.12, 57.375]).view(3, 1, 1)
+    x = (frame.float().flip(0) - mean) / std
     f1 = F.normalize(model.backbone(x[None])[-1][0], dim=0)
     f2 = F.normalize(model.extra_backbone(x[None])[-1][0], dim=0)
     expected = F.normalize(torch.cat([2.0 * f1, f2]), dim=0)
@@ -220,5 +245,158 @@ def test_bad_inputs():
         model.predict([frames], [sample([2], [g0])])
     with pytest.raises(ValueError, match='do not match'):
         model.predict([frames], [sample([0], [g0], object_ids=[1, 2])])
+    with pytest.raises(ValueError, match=r'seq: expected \(T, 3, H, W\)'):
+        model.predict([frames[:, :2]], [sample([0], [g0])])
+    with pytest.raises(ValueError, match='2 data samples'):
+        model.predict([frames], [sample([0], [g0])] * 2)
     with pytest.raises(ValueError, match='test-time model'):
         model(frames[None], [sample([0], [g0])], mode='loss')
+
+
+def test_tensor_mode_encodes_every_frame():
+    model = build_model()
+    frames = noise_frames(2, 8)
+    feats = model(frames[None], mode='tensor')[0]
+    assert feats.shape == (2, 256, 4, 6)
+    torch.testing.assert_close(feats[1], model.extract_feat(frames[1]))
+    torch.testing.assert_close(feats.norm(dim=1), torch.ones(2, 4, 6))
+
+
+# Keypoints (KeypointCodec) through the same frame loop
+
+CELL = 4  # pixels per feature cell of the patch encoder below
+
+
+class PatchCode(nn.Module):
+    """Each 4 x 4 patch, minus its mean, is the feature of its cell: equal
+    patches match exactly, random different ones hardly at all."""
+
+    def forward(self, x):
+        batch, _, height, width = x.shape
+        patches = F.unfold(x, CELL, stride=CELL)
+        patches = patches - patches.mean(dim=1, keepdim=True)
+        return patches.view(batch, -1, height // CELL, width // CELL)
+
+
+MODELS.register_module('TestPatchCode', module=PatchCode, force=True)
+
+
+def build_keypoint_model(**codec):
+    return LabelPropagationSegmentor(
+        backbone=dict(type='TestPatchCode'),
+        codec=dict(type='KeypointCodec', **codec),
+        propagator=dict(type='LabelPropagator', topk=3,
+                        context_size=4)).eval()
+
+
+def texture(height, width, seed=0):
+    rng = np.random.default_rng(seed)
+    return torch.from_numpy(
+        rng.integers(0, 256, (3, height, width), dtype=np.uint8))
+
+
+def keypoint_sample(keypoints, visible, **metainfo):
+    data_sample = BaseDataElement(
+        metainfo=dict(seq_name='v', given_frames=[0], **metainfo))
+    data_sample.given_keypoints = torch.tensor([keypoints],
+                                               dtype=torch.float32)
+    data_sample.given_visible = torch.tensor([visible])
+    return data_sample
+
+
+@pytest.mark.parametrize('ori_shape', [None, (64, 96)])
+def test_keypoints_stay_put_through_identical_frames(ori_shape):
+    frame = texture(32, 48)
+    video = frame[None].repeat(5, 1, 1, 1)
+    scale = 1 if ori_shape is None else 2
+    # two keypoints on cell positions, one not annotated
+    given = torch.tensor([[12., 8.], [32., 20.], [5., 5.]]) * scale
+    meta = {} if ori_shape is None else dict(ori_shape=ori_shape)
+    data_sample = keypoint_sample(given.tolist(), [True, True, False], **meta)
+    model = build_keypoint_model()
+    out = model.predict([video], [data_sample])[0]
+    keypoints, found = out.pred_keypoints, out.pred_visible
+    assert keypoints.shape == (5, 3, 2) and found.shape == (5, 3)
+    assert found[:, :2].all() and not found[:, 2].any()
+    assert torch.isnan(keypoints[:, 2]).all()
+    torch.testing.assert_close(keypoints[0, :2], given[:2])
+    # later frames: the given heat maps come back unchanged, so each
+    # keypoint decodes where its own Gaussian does, within a quarter cell
+    size = ori_shape or (32, 48)
+    heat = keypoints_to_heatmaps(given, torch.tensor([True, True, False]),
+                                 size, (8, 12), model.codec.sigma)
+    expected, _ = heatmaps_to_keypoints(heat, size, model.codec.decode_topk)
+    for t in range(1, 5):
+        torch.testing.assert_close(keypoints[t, :2], expected[:2])
+    assert (keypoints[1:, :2] - given[:2]).abs().max() <= 0.25 * CELL * scale
+
+
+def test_keypoints_follow_moving_content():
+    """The content moves one cell to the right per frame (wrapping round,
+    so that every cell has its match in the previous frame)."""
+    frame = texture(32, 48, seed=1)
+    video = torch.stack(
+        [torch.roll(frame, CELL * t, dims=2) for t in range(4)])
+    data_sample = keypoint_sample([[12., 16.], [20., 8.]], [True, True])
+    out = build_keypoint_model(decode_topk=1).predict([video],
+                                                      [data_sample])[0]
+    assert out.pred_visible.all()
+    for t in range(4):
+        torch.testing.assert_close(
+            out.pred_keypoints[t],
+            torch.tensor([[12. + CELL * t, 16.], [20. + CELL * t, 8.]]))
+
+
+def test_frames_before_the_given_keypoints_have_none():
+    video = texture(16, 16)[None].repeat(3, 1, 1, 1)
+    data_sample = keypoint_sample([[4., 4.]], [True])
+    data_sample.set_metainfo(dict(given_frames=[1]))
+    out = build_keypoint_model().predict([video], [data_sample])[0]
+    assert out.pred_visible.tolist() == [[False], [True], [True]]
+    assert torch.isnan(out.pred_keypoints[0]).all()
+    torch.testing.assert_close(out.pred_keypoints[1], torch.tensor([[4., 4.]]))
+
+
+def test_given_keypoints_are_checked():
+    video = texture(16, 16)[None].repeat(2, 1, 1, 1)
+    model = build_keypoint_model()
+    with pytest.raises(ValueError, match='no keypoint is visible'):
+        model.predict([video], [keypoint_sample([[1., 1.]], [False])])
+    data_sample = keypoint_sample([[1., 1.]], [True])
+    del data_sample.given_visible
+    with pytest.raises(KeyError, match='given_visible'):
+        model.predict([video], [data_sample])
+    with pytest.raises(ValueError, match='sigma'):
+        build_keypoint_model(sigma=0)
+
+
+def test_keypoint_config_builds_and_tracks():
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'propagation', 'jhmdb_val_r18.py'))
+    model = MODELS.build(cfg.model).eval()
+    assert isinstance(model, LabelPropagationSegmentor)
+    assert isinstance(model.codec, KeypointCodec)
+    assert (model.propagator.kernel.topk,
+            model.propagator.context.context_size) == (10, 20)
+    assert (model.codec.sigma, model.codec.decode_topk) == (0.5, 3)
+    video = texture(32, 32)[None].repeat(3, 1, 1, 1)
+    data_sample = keypoint_sample([[10., 12.]] * 15, [True] * 15,
+                                  ori_shape=(24, 32))
+    out = model.predict([video], [data_sample])[0]
+    assert out.pred_keypoints.shape == (3, 15, 2)
+    assert out.pred_visible.all()
+    # identical frames: the joint stays in its cell (4 x 3 pixels here)
+    assert (out.pred_keypoints[1:] - torch.tensor([10., 12.])).abs().amax(
+        dim=(0, 1)).le(torch.tensor([4., 3.])).all()
+
+
+def test_mask_config_builds_with_its_preprocessor():
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'propagation', 'davis2017_val_r18.py'))
+    model = MODELS.build(cfg.model)
+    assert isinstance(model.codec, MaskCodec)
+    assert isinstance(model.data_preprocessor, VideoDataPreprocessor)
+    torch.testing.assert_close(model.data_preprocessor.std.flatten(),
+                               torch.tensor([58.395, 57.12, 57.375]))
+    assert (model.propagator.kernel.topk, model.propagator.kernel.radius,
+            model.propagator.context.context_size) == (15, 12., 50)

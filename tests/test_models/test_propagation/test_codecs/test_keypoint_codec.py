@@ -1,50 +1,13 @@
 import math
-import os.path as osp
 
-import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
-from mmengine.config import Config
 from mmengine.structures import BaseDataElement
-from torch import nn
 
-from mmhvc.models.propagation.keypoint_heatmaps import (heatmaps_to_keypoints,
-                                                        keypoints_to_heatmaps)
-from mmhvc.models.propagation.keypoint_model import KeypointPropagationModel
-from mmhvc.registry import MODELS
-
-torch.set_num_threads(1)
-REPO = osp.dirname(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-CELL = 4  # pixels per feature cell of the patch encoder below
-
-
-class PatchCode(nn.Module):
-    """Each 4 x 4 patch, minus its mean, is the feature of its cell: equal
-    patches match exactly, random different ones hardly at all."""
-
-    def forward(self, x):
-        batch, _, height, width = x.shape
-        patches = F.unfold(x, CELL, stride=CELL)
-        patches = patches - patches.mean(dim=1, keepdim=True)
-        return patches.view(batch, -1, height // CELL, width // CELL)
-
-
-MODELS.register_module('TestPatchCode', module=PatchCode, force=True)
-
-
-def build_model(**kwargs):
-    return KeypointPropagationModel(
-        backbone=dict(type='TestPatchCode'),
-        propagator=dict(type='LabelPropagator', topk=3, context_size=4),
-        **kwargs).eval()
-
-
-def texture(height, width, seed=0):
-    rng = np.random.default_rng(seed)
-    return torch.from_numpy(
-        rng.integers(0, 256, (3, height, width), dtype=np.uint8))
+from mmhvc.models.propagation.codecs import (KeypointCodec,
+                                             heatmaps_to_keypoints,
+                                             keypoints_to_heatmaps)
+from mmhvc.registry import LABEL_CODECS
 
 
 def make_sample(keypoints, visible, **metainfo):
@@ -53,6 +16,10 @@ def make_sample(keypoints, visible, **metainfo):
     sample.given_keypoints = torch.tensor([keypoints], dtype=torch.float32)
     sample.given_visible = torch.tensor([visible])
     return sample
+
+
+def video(num=2, height=16, width=16):
+    return torch.zeros(num, 3, height, width, dtype=torch.uint8)
 
 
 # keypoints_to_heatmaps / heatmaps_to_keypoints
@@ -106,80 +73,95 @@ def test_heatmap_round_trip_at_cell_positions(image_size):
     torch.testing.assert_close(decoded, keypoints)
 
 
-# KeypointPropagationModel
+# KeypointCodec
 
 
-@pytest.mark.parametrize('ori_shape', [None, (64, 96)])
-def test_keypoints_stay_put_through_identical_frames(ori_shape):
-    frame = texture(32, 48)
-    video = frame[None].repeat(5, 1, 1, 1)
-    scale = 1 if ori_shape is None else 2
-    # two keypoints on cell positions, one not annotated
-    given = torch.tensor([[12., 8.], [32., 20.], [5., 5.]]) * scale
-    meta = {} if ori_shape is None else dict(ori_shape=ori_shape)
-    sample = make_sample(given.tolist(), [True, True, False], **meta)
-    model = build_model()
-    out = model.predict([video], [sample])[0]
-    keypoints, found = out.pred_keypoints, out.pred_visible
-    assert keypoints.shape == (5, 3, 2) and found.shape == (5, 3)
-    assert found[:, :2].all() and not found[:, 2].any()
-    assert torch.isnan(keypoints[:, 2]).all()
-    torch.testing.assert_close(keypoints[0, :2], given[:2])
-    # later frames: the given heat maps come back unchanged, so each
-    # keypoint decodes where its own Gaussian does, within a quarter cell
-    size = ori_shape or (32, 48)
-    heat = keypoints_to_heatmaps(given, torch.tensor([True, True, False]),
-                                 size, (8, 12), model.sigma)
-    expected, _ = heatmaps_to_keypoints(heat, size, model.decode_topk)
-    for t in range(1, 5):
-        torch.testing.assert_close(keypoints[t, :2], expected[:2])
-    assert (keypoints[1:, :2] - given[:2]).abs().max() <= 0.25 * CELL * scale
+def test_registered_and_arguments_checked():
+    codec = LABEL_CODECS.build(
+        dict(type='KeypointCodec', sigma=0.7, decode_topk=2))
+    assert isinstance(codec, KeypointCodec)
+    assert (codec.sigma, codec.decode_topk) == (0.7, 2)
+    with pytest.raises(ValueError, match='sigma'):
+        KeypointCodec(sigma=0)
+    with pytest.raises(ValueError, match='decode_topk'):
+        KeypointCodec(decode_topk=0)
 
 
-def test_keypoints_follow_moving_content():
-    """The content moves one cell to the right per frame (wrapping round,
-    so that every cell has its match in the previous frame)."""
-    frame = texture(32, 48, seed=1)
-    video = torch.stack(
-        [torch.roll(frame, CELL * t, dims=2) for t in range(4)])
-    sample = make_sample([[12., 16.], [20., 8.]], [True, True])
-    out = build_model(decode_topk=1).predict([video], [sample])[0]
-    assert out.pred_visible.all()
-    for t in range(4):
-        torch.testing.assert_close(
-            out.pred_keypoints[t],
-            torch.tensor([[12. + CELL * t, 16.], [20. + CELL * t, 8.]]))
+def test_read_takes_the_annotation_frame_size():
+    codec = KeypointCodec()
+    sample = make_sample([[1., 2.], [3., 4.]], [True, False],
+                         ori_shape=(24, 32))
+    labels = codec.read(sample, video(), 'v')
+    assert labels.frames == [0] and labels.num_labels == 2
+    assert labels.image_size == (24, 32)
+    assert labels.visible.tolist() == [True, False]
+    sample = make_sample([[1., 2.]], [True])
+    assert codec.read(sample, video(height=8, width=12),
+                      'v').image_size == (8, 12)
+
+
+def test_encode_draws_the_heat_maps_on_the_feature_grid():
+    codec = KeypointCodec(sigma=0.5)
+    sample = make_sample([[17., 9.], [3., 3.]], [True, False],
+                         ori_shape=(40, 40))
+    labels = codec.read(sample, video(), 'v')
+    feat = torch.zeros(7, 5, 5, dtype=torch.float64)
+    soft, channels = codec.encode(labels, 0, feat, None)
+    assert channels is None and soft.dtype == torch.float64
+    assert soft.shape == (2, 5, 5)
+    assert soft[0, 1, 2] == 1 and soft[0, 1, 3] == pytest.approx(math.exp(-2))
+    assert soft[0, 3, 2] == 0 and soft[1].sum() == 0
+
+
+def test_given_and_empty_outputs():
+    codec = KeypointCodec()
+    labels = codec.read(
+        make_sample([[1., 2.], [3., 4.]], [True, False]), video(), 'v')
+    given = codec.given_outputs(labels, 0, None)
+    assert given['pred_visible'].tolist() == [True, False]
+    torch.testing.assert_close(given['pred_keypoints'][0],
+                               torch.tensor([1., 2.]))
+    assert torch.isnan(given['pred_keypoints'][1]).all()
+    empty = codec.empty_outputs(labels, 3)
+    assert empty['pred_keypoints'].shape == (3, 2, 2)
+    assert torch.isnan(empty['pred_keypoints']).all()
+    assert empty['pred_visible'].shape == (3, 2)
+    assert not empty['pred_visible'].any()
+
+
+def test_decode_locates_each_channel():
+    codec = KeypointCodec(decode_topk=1)
+    labels = codec.read(
+        make_sample([[1., 2.], [3., 4.]], [True, True], ori_shape=(20, 40)),
+        video(), 'v')
+    soft = torch.zeros(2, 5, 5)
+    soft[0, 3, 1] = 0.4
+    out = codec.decode(labels, soft)
+    # grid cell (x, y) = (1, 3) -> pixels (1 * 40 / 5, 3 * 20 / 5)
+    torch.testing.assert_close(out['pred_keypoints'][0],
+                               torch.tensor([8., 12.]))
+    assert out['pred_visible'].tolist() == [True, False]
 
 
 def test_given_keypoints_are_checked():
-    video = texture(16, 16)[None].repeat(2, 1, 1, 1)
-    model = build_model()
+    codec = KeypointCodec()
     with pytest.raises(ValueError, match='no keypoint is visible'):
-        model.predict([video], [make_sample([[1., 1.]], [False])])
+        codec.read(make_sample([[1., 1.]], [False]), video(), 'v')
     sample = make_sample([[1., 1.]], [True])
     sample.set_metainfo(dict(given_frames=[0, 1]))
     with pytest.raises(ValueError, match='exactly one frame'):
-        model.predict([video], [sample])
+        codec.read(sample, video(), 'v')
+    sample = make_sample([[1., 1.]], [True])
+    sample.set_metainfo(dict(given_frames=[2]))
+    with pytest.raises(ValueError, match='exactly one frame below 2'):
+        codec.read(sample, video(), 'v')
     sample = make_sample([[1., 1.]], [True])
     del sample.given_visible
-    with pytest.raises(KeyError, match='given_visible'):
-        model.predict([video], [sample])
-    with pytest.raises(ValueError, match='sigma'):
-        build_model(sigma=0)
-
-
-def test_config_model_builds_and_tracks():
-    cfg = Config.fromfile(
-        osp.join(REPO, 'configs', 'propagation', 'jhmdb_val_r18.py'))
-    model = MODELS.build(cfg.model).eval()
-    assert isinstance(model, KeypointPropagationModel)
-    assert (model.propagator.topk, model.propagator.context_size) == (10, 20)
-    assert (model.sigma, model.decode_topk) == (0.5, 3)
-    video = texture(32, 32)[None].repeat(3, 1, 1, 1)
-    sample = make_sample([[10., 12.]] * 15, [True] * 15, ori_shape=(24, 32))
-    out = model.predict([video], [sample])[0]
-    assert out.pred_keypoints.shape == (3, 15, 2)
-    assert out.pred_visible.all()
-    # identical frames: the joint stays in its cell (4 x 3 pixels here)
-    assert (out.pred_keypoints[1:] - torch.tensor([10., 12.])).abs().amax(
-        dim=(0, 1)).le(torch.tensor([4., 3.])).all()
+    with pytest.raises(KeyError, match='v: .*given_visible'):
+        codec.read(sample, video(), 'v')
+    with pytest.raises(ValueError, match='finite'):
+        codec.read(make_sample([[float('nan'), 1.]], [True]), video(), 'v')
+    sample = make_sample([[1., 1.]], [True])
+    sample.given_visible = torch.tensor([[True, True]])
+    with pytest.raises(ValueError, match=r'\(1, J, 2\)'):
+        codec.read(sample, video(), 'v')

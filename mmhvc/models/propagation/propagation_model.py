@@ -1,0 +1,257 @@
+"""The test-time model: encode every frame, propagate its labels."""
+from typing import Dict, List, NamedTuple, Optional, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmengine.structures import BaseDataElement
+from mmengine.utils import ProgressBar
+from torch import Tensor, nn
+
+from mmhvc.checkpoint import (load_encoder_weights,
+                              revise_propagation_state_dict)
+from mmhvc.registry import LABEL_CODECS, MODELS
+from .codecs import BaseLabelCodec
+from .context_memory import ContextMemory
+
+
+class _LabelGroup(NamedTuple):
+    """Labels given at the same frame, propagated with their own context.
+
+    ``start`` is the frame the group is given at (its long-term frame) and
+    ``channels`` a ``(L, 1, 1)`` 0/1 mask of the label channels it predicts
+    (None: all of them).
+    """
+    start: int
+    channels: Optional[Tensor]
+
+
+@MODELS.register_module()
+class LabelPropagationSegmentor(BaseModel):
+    """Propagate the labels given in some frames of a video to all frames.
+
+    Every frame from the first given one on is normalised by the
+    :class:`~mmhvc.models.data_preprocessors.VideoDataPreprocessor` and
+    encoded once at full resolution; the features are L2-normalised per
+    position. With an ``extra_backbone`` the two normalised features are
+    merged as ``normalise(concat(merge_weight * f_backbone, f_extra))``.
+
+    One frame loop serves every kind of label; the ``codec`` says what the
+    labels are (:class:`~mmhvc.models.propagation.codecs.MaskCodec`: object
+    or part id masks, the default;
+    :class:`~mmhvc.models.propagation.codecs.KeypointCodec`: keypoints). At
+    each given frame the codec encodes the annotation into soft labels on
+    the feature grid and a new label group starts there, with that frame as
+    the long-term frame of its context (see
+    :class:`~mmhvc.models.propagation.LabelPropagator`). Each later frame is
+    propagated from every group's context, each group predicting only its
+    own channels, and the predictions are summed. Each frame's soft labels
+    are kept as they are, reused as context, and decoded by the codec into
+    the frame's outputs.
+
+    Weights: ``backbone`` takes the encoder of an mmhvc training checkpoint
+    (``backbone.*`` keys) or a backbone-only file (bare torchvision ResNet
+    keys), e.g. through ``load_from`` / ``tools/test.py``: the keys are
+    adapted when the model's state dict is loaded
+    (:func:`~mmhvc.checkpoint.revise_propagation_state_dict`), and missing
+    backbone weights are an error. ``extra_backbone`` is loaded from
+    ``extra_checkpoint`` when the model is built.
+
+    Args:
+        backbone: Config of the encoder, e.g. an ``HVCResNet`` truncated
+            after layer3 at stride 8.
+        codec: Config of the label codec (registry ``LABEL_CODECS``).
+        propagator: Config of the
+            :class:`~mmhvc.models.propagation.LabelPropagator`.
+        extra_backbone: Optional config of a second encoder whose features
+            are merged with the backbone's; its output grid must match.
+        extra_checkpoint: Checkpoint of ``extra_backbone``.
+        extra_prefix: Prefix of the ``extra_backbone`` keys in
+            ``extra_checkpoint`` (MoCo: ``'module.encoder_q.'``).
+        merge_weight: Weight ``lambda`` of the backbone features in the merge.
+        show_progress: Show a progress bar over the frames of each video.
+        data_preprocessor: Config of the
+            :class:`~mmhvc.models.data_preprocessors.VideoDataPreprocessor`
+            (mean, std, channel order); None uses its ImageNet defaults.
+        init_cfg: Initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 codec: dict = dict(type='MaskCodec'),
+                 propagator: dict = dict(type='LabelPropagator'),
+                 extra_backbone: Optional[dict] = None,
+                 extra_checkpoint: Optional[str] = None,
+                 extra_prefix: str = '',
+                 merge_weight: float = 1.05,
+                 show_progress: bool = False,
+                 data_preprocessor: Optional[Union[dict, nn.Module]] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='VideoDataPreprocessor')
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if extra_checkpoint is not None and extra_backbone is None:
+            raise ValueError('extra_checkpoint is set but extra_backbone is '
+                             'not')
+        self.backbone = MODELS.build(backbone)
+        self.extra_backbone = None
+        if extra_backbone is not None:
+            self.extra_backbone = MODELS.build(extra_backbone)
+            if extra_checkpoint is not None:
+                load_encoder_weights(self.extra_backbone, extra_checkpoint,
+                                     extra_prefix)
+        self.codec: BaseLabelCodec = LABEL_CODECS.build(codec)
+        self.propagator = MODELS.build(propagator)
+        self.merge_weight = merge_weight
+        self.show_progress = show_progress
+
+    def forward(self,
+                inputs: Union[Tensor, Sequence[Tensor]],
+                data_samples: Optional[List[BaseDataElement]] = None,
+                mode: str = 'predict') -> Union[List[BaseDataElement],
+                                                List[Tensor]]:
+        """Propagate the labels of videos (``mode='predict'``) or encode
+        their frames (``mode='tensor'``).
+
+        Args:
+            inputs: Videos, each ``(T, 3, H, W)`` uint8 frames (a list, or a
+                ``(B, T, 3, H, W)`` tensor).
+            data_samples: One per video, with the given labels (see the
+                codec); needed for ``'predict'``.
+            mode: ``'predict'`` or ``'tensor'``; this model has no loss.
+
+        Returns:
+            ``'predict'``: the data samples with the codec's outputs.
+            ``'tensor'``: per video, ``(T, C, h, w)`` frame features.
+        """
+        if mode == 'predict':
+            if data_samples is None:
+                raise ValueError('mode="predict" needs data_samples with the '
+                                 'given labels')
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return [
+                torch.stack([self.extract_feat(frame) for frame in video])
+                for video in inputs
+            ]
+        raise ValueError(f'LabelPropagationSegmentor is a test-time model: '
+                         f'mode must be "predict" or "tensor", got "{mode}"')
+
+    def predict(self, inputs: Union[Tensor, Sequence[Tensor]],
+                data_samples: List[BaseDataElement]) -> List[BaseDataElement]:
+        """Add the outputs of :meth:`propagate_video` (e.g. ``pred_masks``,
+        or ``pred_keypoints`` and ``pred_visible``) to each data sample."""
+        if len(inputs) != len(data_samples):
+            raise ValueError(f'{len(inputs)} videos but {len(data_samples)} '
+                             'data samples')
+        for video, data_sample in zip(inputs, data_samples):
+            data_sample.set_data(self.propagate_video(video, data_sample))
+        return data_samples
+
+    @torch.no_grad()
+    def extract_feat(self, frame: Tensor) -> Tensor:
+        """Encode one ``(3, H, W)`` frame (0-255) into ``(C, h, w)``
+        features, L2-normalised over ``C``."""
+        x = self.data_preprocessor.normalize_frame(frame)
+        feat = self._encode(self.backbone, x)
+        if self.extra_backbone is None:
+            return feat
+        other = self._encode(self.extra_backbone, x)
+        if other.shape[1:] != feat.shape[1:]:
+            raise ValueError(
+                f'extra_backbone gives a {tuple(other.shape[1:])} feature '
+                f'grid but the backbone {tuple(feat.shape[1:])}; they must '
+                'have the same output stride')
+        return F.normalize(
+            torch.cat([self.merge_weight * feat, other]), dim=0)
+
+    @staticmethod
+    def _encode(encoder: nn.Module, x: Tensor) -> Tensor:
+        """Last output of ``encoder`` on ``(1, 3, H, W)``, as ``(C, h, w)``
+        normalised over ``C``."""
+        out = encoder(x)
+        if isinstance(out, (list, tuple)):
+            out = out[-1]
+        return F.normalize(out[0], dim=0)
+
+    @torch.no_grad()
+    def propagate_video(self, video: Tensor,
+                        data_sample: BaseDataElement) -> Dict[str, Tensor]:
+        """Propagate the given labels of one video to all its frames.
+
+        Args:
+            video: ``(T, 3, H, W)`` frames, 0-255 (BGR when the data
+                preprocessor's ``bgr_to_rgb``).
+            data_sample: The given labels as the codec reads them, and the
+                optional metainfo ``seq_name`` for error messages.
+
+        Returns:
+            The codec's outputs, each with a leading frame dimension ``T``,
+            on the CPU; frames before the first given frame keep the
+            codec's empty values.
+        """
+        name = data_sample.metainfo.get('seq_name', '<unnamed video>')
+        if video.dim() != 4 or video.shape[1] != 3:
+            raise ValueError(f'{name}: expected (T, 3, H, W) frames, got '
+                             f'{tuple(video.shape)}')
+        labels = self.codec.read(data_sample, video, name)
+        given_at = {t: k for k, t in enumerate(labels.frames)}
+        outputs = self.codec.empty_outputs(labels, video.shape[0])
+        groups: List[_LabelGroup] = []
+        memory = None
+        progress = ProgressBar(len(video)) if self.show_progress else None
+        for t in range(len(video)):
+            if t >= labels.frames[0]:
+                feat = self.extract_feat(video[t])
+                if memory is None:
+                    memory = self.propagator.init_memory(
+                        len(labels.frames), feat.shape[0], labels.num_labels,
+                        feat.shape[1], feat.shape[2], feat.device,
+                        feat.dtype)
+                soft = self._propagate(feat, memory, groups, t)
+                decoded = None if soft is None else self.codec.decode(
+                    labels, soft)
+                if t in given_at:
+                    soft, channels = self.codec.encode(
+                        labels, given_at[t], feat, soft)
+                    decoded = self.codec.given_outputs(
+                        labels, given_at[t], decoded)
+                    groups.append(_LabelGroup(t, channels))
+                memory.retain(
+                    self.propagator.memory_frames([g.start for g in groups],
+                                                  t))
+                memory.add(t, feat, soft)
+                for key, value in decoded.items():
+                    outputs[key][t] = value.cpu()
+            if progress is not None:
+                progress.update()
+        return outputs
+
+    def _propagate(self, feat: Tensor, memory: ContextMemory,
+                   groups: List[_LabelGroup], t: int) -> Optional[Tensor]:
+        """Sum of the groups' predictions for frame ``t``, each restricted
+        to its channels; None before the first group."""
+        contexts = [
+            self.propagator.context_indices(group.start, t)
+            for group in groups
+        ]
+        preds = self.propagator.propagate(feat, memory, contexts) \
+            if groups else []
+        soft = None
+        for group, pred in zip(groups, preds):
+            if group.channels is not None:
+                pred = group.channels * pred
+            soft = pred if soft is None else soft + pred
+        return soft
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
+                              **kwargs) -> None:
+        """Adapt a checkpoint before it is loaded (see
+        :func:`~mmhvc.checkpoint.revise_propagation_state_dict`)."""
+        revise_propagation_state_dict(
+            state_dict, self.state_dict(prefix=prefix, keep_vars=True),
+            prefix)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
