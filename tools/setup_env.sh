@@ -79,6 +79,13 @@ if ! has "import mmseg.models"; then
     $PIP install -q "mmsegmentation==1.2.2" ftfy regex
 fi
 
+# The web demo's Flask (requirements/optional.txt) and selenium for its
+# browser test (tests/test_demo/test_web_demo.py skips without them).
+if ! has "import flask, selenium"; then
+    log "installing the optional requirements and selenium"
+    $PIP install -q -r "$MMHVC_ROOT/requirements/optional.txt" selenium
+fi
+
 # Checked from another folder, so that the source tree itself does not count.
 if ! (cd / && has "import mmhvc, sys; sys.exit(not mmhvc.__file__.startswith('$MMHVC_ROOT/'))"); then
     log "installing mmhvc (editable)"

@@ -28,7 +28,7 @@ def require_browser():
             __import__(module)
         except ImportError:
             pytest.skip(f'the browser test needs the Python package {module} '
-                        '(pip install -r requirements/tests.txt)')
+                        '(pip install -r requirements/optional.txt selenium)')
     if CHROMIUM is None or CHROMEDRIVER is None:
         pytest.skip('the browser test needs Chromium and its driver '
                     '(apt-get install chromium chromium-driver)')
