@@ -1,5 +1,5 @@
 import json
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from mmengine import fileio
 
@@ -13,6 +13,7 @@ class YouTubeVOSDataset(BaseVideoDataset):
 
     One item per video. The layout under ``data_root`` (validation set)::
 
+        valid_all_frames/JPEGImages/<video>/00000.jpg 00001.jpg ...
         valid/JPEGImages/<video>/00000.jpg 00005.jpg ...
         valid/Annotations/<video>/<stem>.png   (indexed PNGs, only at the
                                                 frames where objects first
@@ -21,9 +22,17 @@ class YouTubeVOSDataset(BaseVideoDataset):
 
     ``meta.json`` maps ``videos -> <video> -> objects -> <id> ->
     {category, frames}``, ``frames`` being the stems where the object is
-    evaluated. ``valid/JPEGImages`` holds every fifth frame of the videos;
-    ``valid_all_frames/JPEGImages`` (``frames_dir``) holds all of them, with
-    the same stems for the annotated frames.
+    evaluated (every fifth frame). ``valid/JPEGImages`` holds only those
+    frames; ``valid_all_frames/JPEGImages`` holds every frame of the videos,
+    with the same stems for the annotated ones.
+
+    As in the reference protocol, the videos are propagated through all
+    their frames (``all_frames=True``, the default), and only the frames
+    that meta.json lists are written for the server (``eval_frames``).
+    ``all_frames=False`` propagates on the sparse frames of
+    ``valid/JPEGImages`` instead, which stretches a context of N frames over
+    5 N real frames: a different protocol, whose numbers are not comparable
+    with published ones.
 
     An object's first listed frame is where its mask is given. Objects may
     first appear after frame 0, so a video can have several given frames; at
@@ -41,10 +50,18 @@ class YouTubeVOSDataset(BaseVideoDataset):
 
     Args:
         data_root: YouTube-VOS root folder.
+        split: The split folder, ``'valid'`` or ``'test'``; the defaults of
+            the three paths below are built from it.
+        all_frames: Propagate through every frame
+            (``<split>_all_frames/JPEGImages``); when False, through the
+            frames of ``<split>/JPEGImages`` only. Ignored when
+            ``frames_dir`` is given.
         ann_file: The meta file, relative to ``data_root`` unless absolute.
+            Defaults to ``<split>/meta.json``.
         frames_dir: Frame folder, relative to ``data_root`` unless absolute.
+            Defaults to the folder that ``all_frames`` selects.
         ann_dir: Annotation folder, relative to ``data_root`` unless
-            absolute.
+            absolute. Defaults to ``<split>/Annotations``.
         **kwargs: Other arguments of :class:`BaseVideoDataset`
             (``img_suffix``, ``'.jpg'`` by default, ``backend_args``,
             ``pipeline``, ``test_mode``, ...).
@@ -52,24 +69,34 @@ class YouTubeVOSDataset(BaseVideoDataset):
 
     METAINFO = dict(dataset_name='YouTube-VOS')
     ROOT_LAYOUT = ('the frames, annotations and meta.json of a split '
-                   '(valid/ by default)')
+                   '(valid/ and valid_all_frames/ by default)')
     LIST_FILE = 'meta file'
 
     def __init__(self,
                  data_root: str,
-                 ann_file: str = 'valid/meta.json',
-                 frames_dir: str = 'valid/JPEGImages',
-                 ann_dir: str = 'valid/Annotations',
+                 split: str = 'valid',
+                 all_frames: bool = True,
+                 ann_file: Optional[str] = None,
+                 frames_dir: Optional[str] = None,
+                 ann_dir: Optional[str] = None,
                  **kwargs) -> None:
+        self.all_frames = all_frames
+        self.frames_dir_given = frames_dir is not None
+        if frames_dir is None:
+            frames_dir = (f'{split}_all_frames/JPEGImages'
+                          if all_frames else f'{split}/JPEGImages')
         super().__init__(
             data_root=data_root,
-            ann_file=ann_file,
-            data_prefix=dict(img_path=frames_dir, ann_path=ann_dir),
+            ann_file=ann_file or f'{split}/meta.json',
+            data_prefix=dict(
+                img_path=frames_dir,
+                ann_path=ann_dir or f'{split}/Annotations'),
             **kwargs)
 
     def load_data_list(self) -> List[dict]:
         """Read ``meta.json`` and list every video's frames and masks."""
         self.require_file(self.ann_file, 'YouTube-VOS meta file')
+        self._check_frames_dir()
         text = fileio.get_text(self.ann_file, backend_args=self.backend_args)
         try:
             videos = json.loads(text)['videos']
@@ -135,6 +162,23 @@ class YouTubeVOSDataset(BaseVideoDataset):
             single_object=False,
             eval_frames=sorted(eval_stems, key=index.__getitem__),
             object_categories=dict(sorted(categories.items())))
+
+    def _check_frames_dir(self) -> None:
+        """Name the missing frame folder, and the choice of protocol when it
+        is the all-frames folder of the default."""
+        frames_dir = self.data_prefix['img_path']
+        if fileio.isdir(frames_dir, backend_args=self.backend_args):
+            return
+        if self.all_frames and not self.frames_dir_given:
+            raise FileNotFoundError(
+                f'YouTube-VOS all-frames folder not found: {frames_dir}. The '
+                'protocol propagates through every frame of the videos '
+                '(valid_all_frames.zip of the release, see '
+                f'{self.DOCS}); set all_frames=False to propagate on the '
+                'every-fifth frames of the sparse JPEGImages folder instead, '
+                'a different protocol')
+        raise FileNotFoundError(
+            f'YouTube-VOS frame folder not found: {frames_dir}')
 
     @staticmethod
     def _object_id(key: str, where: str) -> int:

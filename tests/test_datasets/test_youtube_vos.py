@@ -1,6 +1,7 @@
 import json
 import os
 import os.path as osp
+import shutil
 
 import cv2
 import numpy as np
@@ -69,8 +70,8 @@ def ytvos_root(tmp_path):
     return root
 
 
-def test_ytvos_items(ytvos_root):
-    dataset = YouTubeVOSDataset(data_root=ytvos_root)
+def test_ytvos_sparse_frames_items(ytvos_root):
+    dataset = YouTubeVOSDataset(data_root=ytvos_root, all_frames=False)
     assert [dataset.get_data_info(i)['seq_name'] for i in range(2)] == \
         ['a', 'b']
     info = dataset.get_data_info(1)
@@ -87,7 +88,8 @@ def test_ytvos_items(ytvos_root):
 
 
 def test_ytvos_pipeline_keeps_only_new_objects(ytvos_root):
-    dataset = YouTubeVOSDataset(data_root=ytvos_root, pipeline=PIPELINE)
+    dataset = YouTubeVOSDataset(
+        data_root=ytvos_root, all_frames=False, pipeline=PIPELINE)
     item = dataset[1]
     assert item['inputs'].shape == (4, 3) + SIZE
     sample = item['data_samples']
@@ -103,18 +105,44 @@ def test_ytvos_pipeline_keeps_only_new_objects(ytvos_root):
     assert sample.eval_frames == ['00000', '00005', '00010', '00015']
 
 
-def test_ytvos_all_frames(ytvos_root):
-    dataset = YouTubeVOSDataset(
-        data_root=ytvos_root, frames_dir='valid_all_frames/JPEGImages')
+def test_ytvos_all_frames_by_default(ytvos_root):
+    dataset = YouTubeVOSDataset(data_root=ytvos_root)
     info = dataset.get_data_info(1)
-    assert len(info['frame_names']) == 16
+    assert info['frame_names'] == [f'{i:05d}' for i in range(16)]
+    assert info['frame_paths'][7] == osp.join(ytvos_root, 'valid_all_frames',
+                                              'JPEGImages', 'b', '00007.jpg')
     assert info['given_frames'] == [0, 10]
+    assert info['given_ann_paths'][1] == osp.join(ytvos_root, 'valid',
+                                                  'Annotations', 'b',
+                                                  '00010.png')
     assert info['eval_frames'] == ['00000', '00005', '00010', '00015']
+    # An explicit frame folder wins.
+    dataset = YouTubeVOSDataset(
+        data_root=ytvos_root, frames_dir='valid/JPEGImages')
+    assert len(dataset.get_data_info(1)['frame_names']) == 4
+
+
+def test_ytvos_missing_all_frames_folder(ytvos_root):
+    shutil.rmtree(osp.join(ytvos_root, 'valid_all_frames'))
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'all-frames folder not found: .*valid_all_frames.'
+            r'JPEGImages.*all_frames=False'):
+        YouTubeVOSDataset(data_root=ytvos_root)
+    assert len(YouTubeVOSDataset(data_root=ytvos_root, all_frames=False)) == 2
+    with pytest.raises(FileNotFoundError, match='frame folder not found: '
+                       '.*elsewhere'):
+        YouTubeVOSDataset(data_root=ytvos_root, frames_dir='elsewhere')
 
 
 def test_ytvos_missing_frame(ytvos_root):
     os.remove(osp.join(ytvos_root, 'valid', 'JPEGImages', 'b', '00005.jpg'))
     with pytest.raises(FileNotFoundError, match='"b".*"00005"'):
+        YouTubeVOSDataset(data_root=ytvos_root, all_frames=False)
+    os.remove(
+        osp.join(ytvos_root, 'valid_all_frames', 'JPEGImages', 'b',
+                 '00010.jpg'))
+    with pytest.raises(FileNotFoundError, match='"b".*"00010"'):
         YouTubeVOSDataset(data_root=ytvos_root)
 
 

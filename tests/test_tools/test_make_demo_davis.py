@@ -116,7 +116,9 @@ def test_ytvos_layout_late_object(tool, tmp_path):
     assert set(np.unique(given)) == {0, len(objects)}
     assert os.listdir(osp.join(root, 'train', 'Annotations', 'train000'))
 
-    dataset = YouTubeVOSDataset(data_root=root, pipeline=PIPELINE)
+    # The demo layout has no valid_all_frames.
+    dataset = YouTubeVOSDataset(
+        data_root=root, all_frames=False, pipeline=PIPELINE)
     sample = dataset[0]['data_samples']
     assert sample.given_frames[0] == 0 and len(sample.given_frames) == 2
     assert sample.given_frames[1] * 5 == int(late['frames'][0])

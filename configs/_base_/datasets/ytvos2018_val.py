@@ -1,5 +1,9 @@
-# YouTube-VOS 2018 valid: objects may first appear after frame 0; the masks
-# of the frames listed in meta.json are written and zipped for the server.
+# YouTube-VOS 2018 valid, as the reference runs it: every video is
+# propagated through all its frames (valid_all_frames/JPEGImages), objects
+# may first appear after frame 0, and only the masks of the frames listed
+# in meta.json (every fifth) are written and zipped for the server.
+# all_frames=False propagates on the sparse frames of valid/JPEGImages
+# instead (a different protocol).
 dataset_type = 'YouTubeVOSDataset'
 data_root = 'data/youtube_vos_2018'
 
@@ -18,9 +22,8 @@ test_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        ann_file='valid/meta.json',
-        frames_dir='valid/JPEGImages',
-        ann_dir='valid/Annotations',
+        split='valid',
+        all_frames=True,
         test_mode=True,
         pipeline=test_pipeline))
 
