@@ -401,6 +401,10 @@ $('overlay-frame').addEventListener('click', async (event) => {
     showMessage((await response.json()).error, true);
     return;
   }
-  $('heatmap').src = URL.createObjectURL(await response.blob());
+  const heatmap = await loadImage(URL.createObjectURL(await response.blob()));
+  // as large on screen as the overlay frame, whose size it shares
+  const scale = $('overlay-frame').clientWidth / state.width;
+  $('heatmap').src = heatmap.src;
+  $('heatmap').style.width = `${Math.round(heatmap.naturalWidth * scale)}px`;
   $('heatmap-box').hidden = false;
 });
