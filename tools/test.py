@@ -4,6 +4,7 @@ Examples::
 
     python tools/test.py configs/propagation/davis2017_val_r18.py CKPT
     python tools/test.py CONFIG CKPT --show-dir overlays
+    python tools/test.py CONFIG CKPT --resume   # continue a killed run
     bash tools/dist_test.sh CONFIG CKPT 2
 """
 import argparse
@@ -17,6 +18,7 @@ from mmhvc.checkpoint import load_model_weights
 from mmhvc.registry import RUNNERS
 from mmhvc.utils import (explain_build_error, load_tool_config,
                          register_all_modules, setup_cpu_distributed)
+from mmhvc.utils.evaluation_setup import setup_evaluation_run
 
 
 def parse_args() -> argparse.Namespace:
@@ -34,6 +36,11 @@ def parse_args() -> argparse.Namespace:
         '--show-dir',
         help='write mask overlays (and one video per sequence) to this dir '
         'inside the run folder')
+    parser.add_argument(
+        '--resume',
+        action='store_true',
+        help='continue the latest run folder of the work dir: sequences '
+        'whose results are all written are not propagated again')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -71,6 +78,8 @@ def main() -> None:
         visualization['out_dir'] = args.show_dir
         hooks['visualization'] = visualization
 
+    # Every sequence's files are checked before the first is propagated.
+    setup_evaluation_run(cfg, args.checkpoint, args.resume)
     setup_cpu_distributed(cfg)
 
     try:

@@ -1,9 +1,18 @@
 """What every video dataset of the propagation benchmarks shares."""
+import io
 import os.path as osp
 from typing import List, Optional, Sequence, Set, Tuple
 
 from mmengine import fileio
 from mmengine.dataset import BaseDataset
+from PIL import Image
+
+#: EXIF orientations that turn an image by 90 degrees (OpenCV, and so the
+#: frame loader, applies them when decoding).
+_TRANSPOSING_ORIENTATIONS = (5, 6, 7, 8)
+_EXIF_ORIENTATION = 0x0112
+#: How many problems :meth:`BaseVideoDataset.check_integrity` lists.
+_MAX_LISTED_PROBLEMS = 20
 
 
 class BaseVideoDataset(BaseDataset):
@@ -24,6 +33,13 @@ class BaseVideoDataset(BaseDataset):
     file stems, sorted) and ``frame_paths`` (T paths), see
     :meth:`sequence_info`.
 
+    ``filter_cfg=dict(skip_sequences=[...])`` leaves the named sequences
+    out (``tools/test.py --resume`` skips the sequences a previous run
+    completed); their names are kept in ``skipped_sequences``. With
+    ``check_files`` (set by ``tools/test.py``), :meth:`check_integrity`
+    checks the files of every remaining sequence when the dataset is fully
+    initialised, before anything is propagated.
+
     Subclasses set the class attributes:
 
     - ``METAINFO['dataset_name']``: the name the errors use.
@@ -40,6 +56,8 @@ class BaseVideoDataset(BaseDataset):
             ``data_root`` unless absolute.
         img_suffix: File ending of the frames, e.g. ``'.jpg'``.
         backend_args: Arguments of the MMEngine file backend.
+        check_files: Run :meth:`check_integrity` at full initialisation.
+        filter_cfg: ``skip_sequences``: names of sequences to leave out.
         **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`
             (``pipeline``, ``test_mode``, ``lazy_init``, ``indices``, ...).
     """
@@ -55,9 +73,18 @@ class BaseVideoDataset(BaseDataset):
                  data_prefix: dict = dict(img_path=''),
                  img_suffix: str = '.jpg',
                  backend_args: Optional[dict] = None,
+                 check_files: bool = False,
+                 filter_cfg: Optional[dict] = None,
                  **kwargs) -> None:
         self.img_suffix = img_suffix
         self.backend_args = backend_args
+        self.check_files = check_files
+        unknown = sorted(set(filter_cfg or {}) - {'skip_sequences'})
+        if unknown:
+            raise ValueError(
+                f'{self.dataset_name} filter_cfg has unknown keys {unknown}; '
+                'the video datasets know "skip_sequences"')
+        self.skipped_sequences: List[str] = []
         if not data_root or not fileio.isdir(
                 data_root, backend_args=backend_args):
             raise FileNotFoundError(
@@ -67,7 +94,32 @@ class BaseVideoDataset(BaseDataset):
             ann_file=ann_file,
             data_root=data_root,
             data_prefix=dict(data_prefix),
+            filter_cfg=filter_cfg,
             **kwargs)
+
+    def full_init(self) -> None:
+        """Load, filter and, with ``check_files``, check the sequences."""
+        if self._fully_initialized:
+            return
+        super().full_init()
+        if self.check_files:
+            self.check_integrity()
+
+    def filter_data(self) -> List[dict]:
+        """Leave out the sequences in ``filter_cfg['skip_sequences']``."""
+        skip = set((self.filter_cfg or {}).get('skip_sequences') or ())
+        self.skipped_sequences = [
+            info['seq_name'] for info in self.data_list
+            if info['seq_name'] in skip
+        ]
+        return [
+            info for info in self.data_list if info['seq_name'] not in skip
+        ]
+
+    @property
+    def sequence_names(self) -> List[str]:
+        """The names of the sequences, in dataset order."""
+        return [self.get_data_info(i)['seq_name'] for i in range(len(self))]
 
     @property
     def dataset_name(self) -> str:
@@ -218,3 +270,123 @@ class BaseVideoDataset(BaseDataset):
                 for stem in frame_names
             ],
             **fields)
+
+    def check_integrity(self) -> None:
+        """Check the files of every sequence without decoding the frames.
+
+        For each sequence (see :meth:`check_sequence`): every frame can be
+        opened and its header gives the size of the first frame; the given
+        annotations decode and have the frames' size; the other
+        annotations' headers give that size. Reading headers costs a small
+        part of propagating, so a corrupt or mis-sized file in the last
+        sequence is reported before the first one is propagated.
+
+        Raises:
+            ValueError: Listing the problems found (at most 20), each with
+                its sequence and file.
+        """
+        problems = []
+        for index in range(len(self)):
+            problems.extend(self.check_sequence(self.get_data_info(index)))
+        if problems:
+            listed = problems[:_MAX_LISTED_PROBLEMS]
+            more = len(problems) - len(listed)
+            raise ValueError(
+                f'{self.dataset_name}: {len(problems)} problem(s) in the data '
+                f'(found before propagating):\n  ' + '\n  '.join(listed) +
+                (f'\n  ... and {more} more' if more else ''))
+
+    def check_sequence(self, info: dict) -> List[str]:
+        """The problems of one sequence's files (see
+        :meth:`check_integrity`), each naming the sequence and the file."""
+        where = f'Sequence "{info["seq_name"]}"'
+        paths = info['frame_paths']
+        problems = []
+        try:
+            size = self.image_size(paths[0])
+        except (OSError, ValueError) as e:
+            return [f'{where}: {e}']
+        for path in paths[1:]:
+            try:
+                frame_size = self.image_size(path)
+            except (OSError, ValueError) as e:
+                problems.append(f'{where}: {e}')
+                continue
+            if frame_size != size:
+                problems.append(
+                    f'{where}: frame {path} is {frame_size[0]}x'
+                    f'{frame_size[1]} (WxH) but {paths[0]} is {size[0]}x'
+                    f'{size[1]}')
+        decoded, headers = self.annotation_files(info)
+        for path, decode in [(p, True) for p in decoded] + \
+                [(p, False) for p in headers]:
+            try:
+                mask_size = self.image_size(path, decode)
+            except (OSError, ValueError) as e:
+                problems.append(f'{where}: {e}')
+                continue
+            if mask_size != size:
+                problems.append(
+                    f'{where}: annotation {path} is {mask_size[0]}x'
+                    f'{mask_size[1]} (WxH) but the frames are {size[0]}x'
+                    f'{size[1]} ({paths[0]})')
+        return problems
+
+    def annotation_files(self, info: dict) -> Tuple[List[str], List[str]]:
+        """The annotation files of a sequence that must match its frames.
+
+        Datasets with other annotation keys override it.
+
+        Args:
+            info: The sequence's data info.
+
+        Returns:
+            ``(decoded, headers)``: the files to decode (the given masks,
+            ``given_ann_paths``), and those of which only the header is
+            read (the ground truth, ``gt_ann_paths``, less the given
+            masks).
+        """
+        decoded = list(info.get('given_ann_paths') or [])
+        headers = [
+            path for path in info.get('gt_ann_paths') or []
+            if path not in set(decoded)
+        ]
+        return decoded, headers
+
+    def image_size(self, path: str, decode: bool = False) -> Tuple[int, int]:
+        """The ``(width, height)`` of an image file, as it is decoded.
+
+        Only the header is read unless ``decode``; from the local disk only
+        that part of the file, from other backends the whole file. The EXIF
+        orientation of a JPEG that turns it swaps width and height, as
+        OpenCV's decoder does.
+
+        Raises:
+            FileNotFoundError: The file does not exist.
+            ValueError: The file is not a readable image; the message names
+                it.
+        """
+        backend = fileio.get_file_backend(
+            path, backend_args=self.backend_args)
+        try:
+            if isinstance(backend, fileio.LocalBackend):
+                image = Image.open(path)
+            else:
+                image = Image.open(io.BytesIO(backend.get(path)))
+        except FileNotFoundError as e:
+            raise FileNotFoundError(f'file not found: {path}') from e
+        except Exception as e:
+            raise ValueError(f'cannot read the image {path}: {e}') from e
+        with image:
+            try:
+                if decode:
+                    image.load()
+                orientation = image.getexif().get(
+                    _EXIF_ORIENTATION) if image.format == 'JPEG' else None
+            except Exception as e:
+                raise ValueError(
+                    f'cannot decode the image {path}: {e}') from e
+            width, height = image.size
+        if orientation in _TRANSPOSING_ORIENTATIONS:
+            return height, width
+        return width, height
