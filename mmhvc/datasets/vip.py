@@ -1,4 +1,6 @@
 """VIP (Video Instance-level Parsing) human part propagation."""
+from typing import List, Tuple
+
 from mmhvc.registry import DATASETS
 from .base_video_dataset import BaseVideoDataset
 
@@ -84,3 +86,8 @@ class VIPDataset(BaseVideoDataset):
             stems,
             ann_paths=[self.join(ann_dir, s + self.ann_suffix) for s in stems],
             split=self.split)
+
+    def annotation_files(self, info: dict) -> Tuple[List[str], List[str]]:
+        """The first label map, decoded, and the others' headers, checked
+        against the frames (see :meth:`BaseVideoDataset.check_integrity`)."""
+        return info['ann_paths'][:1], info['ann_paths'][1:]
