@@ -13,6 +13,7 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from PIL import Image
+from scipy.io import savemat
 
 from mmhvc.registry import DATASETS, METRICS, MODELS
 from mmhvc.utils import register_all_modules
@@ -171,3 +172,48 @@ def test_ytvos_propagates_all_frames_and_writes_listed_ones(tmp_path):
         'ytvos2018_val_r18.py', root, str(tmp_path / 'sparse'),
         all_frames=False)
     assert outputs[0].pred_masks.shape == (4, 32, 40)
+
+
+def write_jhmdb_layout(root):
+    """One 3-frame 24 x 32 JHMDB video whose frames are one noise image, so
+    that propagation carries every label to its own position. Joints 0-12
+    lie inside the frame, joint 13 one pixel left of it (its Gaussian still
+    reaches the first column of the 40 x 40 grid), joint 14 twenty pixels
+    left (its Gaussian misses the grid)."""
+    height, width, num_frames = 24, 32, 3
+    frame = np.random.default_rng(1).integers(
+        0, 256, (height, width, 3), dtype=np.uint8)
+    frame_dir = osp.join(root, 'Rename_Images', 'wave', 'wave_0')
+    os.makedirs(frame_dir)
+    for t in range(num_frames):
+        Image.fromarray(frame).save(osp.join(frame_dir, f'{t + 1:05d}.png'))
+    x = np.concatenate([np.linspace(3., 29., 13), [-1., -20.]])
+    y = np.concatenate([np.linspace(2., 21., 13), [12., 12.]])
+    pos = np.repeat(np.stack([x, y])[:, :, None], num_frames, axis=2) + 1
+    joint_dir = osp.join(root, 'joint_positions', 'wave', 'wave_0')
+    os.makedirs(joint_dir)
+    savemat(osp.join(joint_dir, 'joint_positions.mat'), dict(pos_img=pos))
+    os.makedirs(osp.join(root, 'splits'))
+    with open(osp.join(root, 'splits', 'wave_test_split1.txt'), 'w') as f:
+        f.write('wave_0.avi 2\n')
+
+
+def test_jhmdb_scores_found_joints_and_skips_lost_ones(tmp_path):
+    root = str(tmp_path / 'JHMDB')
+    write_jhmdb_layout(root)
+    metrics, _, (output, ) = run_config('jhmdb_val_r18.py', root, None)
+    found = output.pred_visible.numpy()
+    assert found[1:, :14].all() and not found[1:, 14].any()
+    # Joint 13's partial Gaussian covers the grid's first column only.
+    np.testing.assert_allclose(output.pred_keypoints[1:, 13, 0], 0.)
+    # The lost joint 14 is skipped; the others are located within a grid
+    # cell (0.8 pixels), far below 0.1 x the reference size.
+    assert metrics['pck/PCK@0.1'] == 1.
+    assert metrics['pck/PCK@0.2'] == 1.
+
+    # The strict variant counts the lost joint as wrong.
+    cfg = Config.fromfile(osp.join(CONFIGS, 'jhmdb_val_r18.py'))
+    strict = METRICS.build(dict(cfg.test_evaluator, protocol='strict'))
+    strict.dataset_meta = dict(joint_names=[str(j) for j in range(15)])
+    strict.process(None, [output])
+    assert strict.evaluate(1)['pck/PCK@0.1'] == pytest.approx(14 / 15)

@@ -1,7 +1,11 @@
-# JHMDB split 1 test videos (the pose-propagation validation set): the 15
-# joints of the first frame are propagated to every frame; PCK@0.1 and
-# PCK@0.2 relative to 0.6 x the diagonal of each frame's joint box, the first
-# frame not scored.
+# JHMDB split 1 test videos (the pose-propagation validation set), scored
+# as CRW's eval_pck does: the 15 joints of the first frame (pos_img - 1,
+# inside the frame or not) are propagated to every frame; every joint of
+# every later frame is scored unless its prediction is lost (then it is
+# skipped), by PCK@0.1 and PCK@0.2 relative to 0.6 x the diagonal of the box
+# around the frame's annotated joints that have a prediction.
+# LoadVideoKeypoints(inside_only=True) and PCKMetric(protocol='strict') give
+# the stricter variant (joints outside the frame ignored, lost joints wrong).
 dataset_type = 'JHMDBDataset'
 data_root = 'data/JHMDB'
 
@@ -27,4 +31,5 @@ test_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 
-test_evaluator = dict(type='PCKMetric', thresholds=(0.1, 0.2))
+test_evaluator = dict(
+    type='PCKMetric', thresholds=(0.1, 0.2), protocol='crw')

@@ -19,10 +19,14 @@ class LoadVideoKeypoints(BaseTransform):
 
     ``joint_positions.mat`` holds ``pos_img``, a ``(2, J, T)`` array of
     ``(x, y)`` image coordinates, 1-based (MATLAB). They are converted to
-    0-based pixels of the original frame. A joint is visible when both its
-    coordinates are finite and it lies inside the frame
-    (``0 <= x <= W - 1``, ``0 <= y <= H - 1``); an invisible joint has NaN
-    coordinates and is neither given nor scored.
+    0-based pixels of the original frame (``pos_img - 1``). A joint is
+    annotated ("visible") when both its coordinates are finite: as in CRW's
+    protocol, joints outside the frame are given (the propagation model
+    draws what falls on the feature grid of their Gaussians) and scored. With
+    ``inside_only=True`` a joint must also lie inside the frame
+    (``0 <= x <= W - 1``, ``0 <= y <= H - 1``), the stricter variant. A joint
+    that is not visible has NaN coordinates and is neither given nor
+    scored.
 
     When the file annotates fewer frames than the video has, the remaining
     frames have no visible joint; annotations beyond the last frame are
@@ -41,6 +45,7 @@ class LoadVideoKeypoints(BaseTransform):
         num_joints: Expected number of joints ``J`` (15 for JHMDB).
         key: Name of the array in the ``.mat`` file.
         one_based: Whether the stored coordinates start at 1.
+        inside_only: Treat joints outside the frame as not annotated.
         backend_args: Arguments of the MMEngine file backend.
     """
 
@@ -48,10 +53,12 @@ class LoadVideoKeypoints(BaseTransform):
                  num_joints: int = 15,
                  key: str = 'pos_img',
                  one_based: bool = True,
+                 inside_only: bool = False,
                  backend_args: Optional[dict] = None) -> None:
         self.num_joints = num_joints
         self.key = key
         self.one_based = one_based
+        self.inside_only = inside_only
         self.backend_args = backend_args
 
     def transform(self, results: dict) -> dict:
@@ -77,10 +84,13 @@ class LoadVideoKeypoints(BaseTransform):
         keypoints[:count] = coords[:, :, :count].transpose(2, 1, 0)
         if self.one_based:
             keypoints -= 1
-        with np.errstate(invalid='ignore'):
-            visible = np.isfinite(keypoints).all(axis=2) & \
-                (keypoints[..., 0] >= 0) & (keypoints[..., 0] <= width - 1) \
-                & (keypoints[..., 1] >= 0) & (keypoints[..., 1] <= height - 1)
+        visible = np.isfinite(keypoints).all(axis=2)
+        if self.inside_only:
+            with np.errstate(invalid='ignore'):
+                visible &= (keypoints[..., 0] >= 0) & \
+                    (keypoints[..., 0] <= width - 1) & \
+                    (keypoints[..., 1] >= 0) & \
+                    (keypoints[..., 1] <= height - 1)
         keypoints[~visible] = np.nan
         if not visible[0].any():
             raise ValueError(f'{path}: no joint is visible in the first '
@@ -120,6 +130,7 @@ class LoadVideoKeypoints(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(num_joints={self.num_joints}, '
                 f"key='{self.key}', one_based={self.one_based}, "
+                f'inside_only={self.inside_only}, '
                 f'backend_args={self.backend_args})')
 
 

@@ -3,9 +3,21 @@
 The protocol of the pose-propagation benchmark (CRW, UVC, TimeCycle): a
 predicted joint is correct when its distance to the annotated joint is at
 most ``alpha`` times a reference size of the person in that frame, the
-reference size being ``0.6`` times the diagonal of the tight box around the
-frame's annotated joints. PCK is computed per joint over every scored
-instance of that joint in the dataset and then averaged over the joints.
+reference size being ``0.6`` times the diagonal of the tight box around
+joints of the frame. PCK is computed per joint over every scored instance
+of that joint in the dataset and then averaged over the joints.
+
+Two variants decide which instances are scored (``protocol``):
+
+- ``'crw'``, CRW's ``eval_pck``, behind the published numbers: a joint is
+  scored in every frame where it is annotated and the prediction located it
+  (a lost joint is skipped, not counted wrong); the box spans the annotated
+  positions of the frame's joints that have a prediction; when that box is
+  a single point, the frame's scored joints count as wrong (the reference
+  divides by a zero size).
+- ``'strict'``: every annotated joint is scored, a lost one counts as
+  wrong; the box spans all annotated joints of the frame, and a frame whose
+  box is a single point is not scored.
 
 Coordinates are ``(x, y)`` pixels of the original frame.
 """
@@ -15,6 +27,8 @@ import numpy as np
 
 #: Fraction of the joints' box diagonal used as the reference size.
 DEFAULT_SIZE_SCALE = 0.6
+#: The variants of which instances are scored, see the module docstring.
+PROTOCOLS = ('crw', 'strict')
 
 
 def reference_sizes(gt: np.ndarray,
@@ -24,13 +38,13 @@ def reference_sizes(gt: np.ndarray,
 
     Args:
         gt: ``(N, J, 2)`` annotated joints, ``(x, y)`` pixels.
-        visible: ``(N, J)`` bool, which joints are annotated.
+        visible: ``(N, J)`` bool, which joints span the box.
         size_scale: Factor applied to the box diagonal.
 
     Returns:
         float64 ``(N,)``: ``size_scale * ||(x_max - x_min, y_max - y_min)||``
-        over the visible joints of each frame; 0 for a frame whose visible
-        joints all lie at one position (or that has none).
+        over the ``visible`` joints of each frame; 0 for a frame whose
+        ``visible`` joints all lie at one position (or that has none).
     """
     gt = np.asarray(gt, dtype=np.float64)
     visible = np.asarray(visible, dtype=bool)
@@ -47,13 +61,14 @@ def normalized_distances(pred: np.ndarray,
                          pred_found: np.ndarray,
                          gt: np.ndarray,
                          visible: np.ndarray,
-                         size_scale: float = DEFAULT_SIZE_SCALE) -> np.ndarray:
+                         size_scale: float = DEFAULT_SIZE_SCALE,
+                         protocol: str = 'crw') -> np.ndarray:
     """Distances between predicted and annotated joints, in reference sizes.
 
-    A joint is scored when it is annotated (``visible``) in a frame whose
-    reference size is positive (at least two distinct annotated positions).
-    A scored joint that the prediction lost (``pred_found`` False) is at an
-    infinite distance: it is never correct.
+    See the module docstring for which joints each ``protocol`` scores.
+    An instance that is scored but cannot be correct (lost under
+    ``'strict'``, a zero-size box under ``'crw'``) is at an infinite
+    distance.
 
     Args:
         pred: ``(N, J, 2)`` predicted joints, ``(x, y)`` pixels.
@@ -61,11 +76,16 @@ def normalized_distances(pred: np.ndarray,
         gt: ``(N, J, 2)`` annotated joints.
         visible: ``(N, J)`` bool, which joints are annotated.
         size_scale: See :func:`reference_sizes`.
+        protocol: ``'crw'`` or ``'strict'``.
 
     Returns:
         float64 ``(N, J)``: ``||pred - gt|| / size`` for scored joints
-        (``inf`` if lost), NaN for joints that are not scored.
+        (``inf`` if they cannot be correct), NaN for joints that are not
+        scored.
     """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f'protocol must be one of {PROTOCOLS}, got '
+                         f'{protocol!r}')
     pred = np.asarray(pred, dtype=np.float64)
     gt = np.asarray(gt, dtype=np.float64)
     pred_found = np.asarray(pred_found, dtype=bool)
@@ -75,14 +95,21 @@ def normalized_distances(pred: np.ndarray,
         raise ValueError(
             f'predictions {pred.shape} / {pred_found.shape} do not match the '
             f'annotation {gt.shape} / {visible.shape}')
-    sizes = reference_sizes(gt, visible, size_scale)
-    scored = visible & (sizes > 0)[:, None]
+    if protocol == 'crw':
+        scored = visible & pred_found
+        sizes = reference_sizes(gt, scored, size_scale)
+        measurable = scored & (sizes > 0)[:, None]
+        hopeless = scored & ~measurable
+    else:
+        sizes = reference_sizes(gt, visible, size_scale)
+        scored = visible & (sizes > 0)[:, None]
+        measurable = scored & pred_found
+        hopeless = scored & ~pred_found
     dist = np.full(visible.shape, np.nan)
-    found = scored & pred_found
-    offsets = np.where(found[..., None], pred - gt, 0.)
-    dist[found] = (np.linalg.norm(offsets, axis=2) /
-                   np.where(sizes > 0, sizes, 1.)[:, None])[found]
-    dist[scored & ~pred_found] = np.inf
+    offsets = np.where(measurable[..., None], pred - gt, 0.)
+    dist[measurable] = (np.linalg.norm(offsets, axis=2) /
+                        np.where(sizes > 0, sizes, 1.)[:, None])[measurable]
+    dist[hopeless] = np.inf
     return dist
 
 

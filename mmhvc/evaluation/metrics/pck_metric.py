@@ -5,8 +5,9 @@ from typing import Dict, Optional, Sequence
 from mmengine.logging import MMLogger
 
 from mmhvc.registry import METRICS
-from ..functional.pck import (DEFAULT_SIZE_SCALE, normalized_distances,
-                              pck_counts, pck_from_counts)
+from ..functional.pck import (DEFAULT_SIZE_SCALE, PROTOCOLS,
+                              normalized_distances, pck_counts,
+                              pck_from_counts)
 from .base_video_metric import BaseVideoMetric
 from .result_tables import format_score
 from .video_samples import get_array, scored_frames
@@ -16,15 +17,21 @@ from .video_samples import get_array, scored_frames
 class PCKMetric(BaseVideoMetric):
     """Percentage of correct keypoints of propagated joints (JHMDB).
 
-    A joint annotated (visible) in a scored frame is correct at threshold
-    ``alpha`` when the distance between the predicted and annotated
-    positions is at most ``alpha`` times the frame's reference size,
-    ``size_scale`` (0.6) times the diagonal of the box around the frame's
-    visible annotated joints. A joint the prediction lost counts as wrong;
-    frames whose visible joints span no box are not scored. PCK is computed
+    A scored joint is correct at threshold ``alpha`` when the distance
+    between the predicted and annotated positions is at most ``alpha``
+    times the frame's reference size, ``size_scale`` (0.6) times the
+    diagonal of a box around the frame's annotated joints. PCK is computed
     per joint over all scored instances of the dataset and averaged over
     the joints (see :mod:`mmhvc.evaluation.functional.pck`). By default the
     given frame is not scored.
+
+    ``protocol='crw'`` (the default) scores as CRW's ``eval_pck``, the
+    script behind the published numbers: every annotated joint (for JHMDB
+    all 15, inside the frame or not) is scored unless the prediction lost
+    it, a lost joint being skipped rather than counted wrong, and the box
+    spans the annotated positions of the joints that have a prediction.
+    ``protocol='strict'`` scores every annotated joint, counts a lost one as
+    wrong and boxes all annotated joints.
 
     Each sample is one video with ``pred_keypoints`` (``(T, J, 2)``),
     ``pred_visible`` (``(T, J)``), ``gt_keypoints`` and ``gt_visible`` (same
@@ -40,6 +47,7 @@ class PCKMetric(BaseVideoMetric):
         thresholds: The ``alpha`` values; the protocol reports 0.1 and 0.2.
         size_scale: Factor of the box diagonal giving the reference size.
         score_given_frames: Whether the given frame is scored.
+        protocol: ``'crw'`` or ``'strict'``, see above.
         split: Split name in the CSV file names; defaults to the samples'
             ``split`` metainfo.
         output_dir: Folder of the CSV files; when None at test time and not
@@ -56,6 +64,7 @@ class PCKMetric(BaseVideoMetric):
                  thresholds: Sequence[float] = (0.1, 0.2),
                  size_scale: float = DEFAULT_SIZE_SCALE,
                  score_given_frames: bool = False,
+                 protocol: str = 'crw',
                  split: Optional[str] = None,
                  output_dir: Optional[str] = None,
                  collect_device: str = 'cpu',
@@ -66,6 +75,10 @@ class PCKMetric(BaseVideoMetric):
         self.thresholds = tuple(float(a) for a in thresholds)
         self.size_scale = size_scale
         self.score_given_frames = score_given_frames
+        if protocol not in PROTOCOLS:
+            raise ValueError(f'PCKMetric protocol must be one of '
+                             f'{PROTOCOLS}, got {protocol!r}')
+        self.protocol = protocol
 
     def process_video(self, sample: dict, seq_name: str) -> dict:
         """Count the correct and the scored joints of one video.
@@ -86,7 +99,7 @@ class PCKMetric(BaseVideoMetric):
         try:
             distances = normalized_distances(pred[frames], found[frames],
                                              gt[frames], visible[frames],
-                                             self.size_scale)
+                                             self.size_scale, self.protocol)
         except ValueError as e:
             raise ValueError(f'video {seq_name!r}: {e}') from e
         correct, total = pck_counts(distances, self.thresholds)

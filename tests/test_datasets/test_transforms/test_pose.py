@@ -32,13 +32,30 @@ def positions(num_frames, num_joints=15):
     return pos
 
 
-def test_missing_or_outside_joints_are_invisible(tmp_path):
+def test_joints_outside_the_frame_are_annotated(tmp_path):
+    pos = positions(2)
+    pos[:, 3, 1] = np.nan  # not annotated
+    pos[0, 4, 1] = W + 1  # 0-based x = W: right of the frame
+    pos[1, 5, 0] = 0.  # 0-based y = -1: above the frame
+    out = LoadVideoKeypoints()(results_for(write_mat(str(tmp_path), pos), 2))
+    visible = out['gt_visible']
+    assert visible.sum() == 30 - 1 and not visible[1, 3]
+    np.testing.assert_allclose(out['gt_keypoints'][1, 4], [W, 6.])
+    np.testing.assert_allclose(out['gt_keypoints'][0, 5], [4., -1.])
+    assert np.isnan(out['gt_keypoints'][1, 3]).all()
+    # outside joints of the first frame are given too
+    assert out['given_visible'][0, 5]
+    np.testing.assert_allclose(out['given_keypoints'][0, 5], [4., -1.])
+
+
+def test_inside_only_drops_joints_outside_the_frame(tmp_path):
     pos = positions(2)
     pos[:, 3, 1] = np.nan  # not annotated
     pos[0, 4, 1] = W + 1  # 0-based x = W: right of the frame
     pos[1, 5, 0] = 0.  # 0-based y = -1: above the frame
     pos[:, 6, 1] = [W, H]  # 0-based (W - 1, H - 1): last pixel
-    out = LoadVideoKeypoints()(results_for(write_mat(str(tmp_path), pos), 2))
+    out = LoadVideoKeypoints(inside_only=True)(
+        results_for(write_mat(str(tmp_path), pos), 2))
     visible = out['gt_visible']
     assert visible.dtype == bool and visible.shape == (2, 15)
     assert not visible[1, 3] and not visible[1, 4] and not visible[0, 5]

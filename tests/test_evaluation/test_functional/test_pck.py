@@ -15,23 +15,45 @@ def test_reference_size_is_scaled_box_diagonal():
     np.testing.assert_allclose(reference_sizes(gt, single), [0.])
 
 
-def test_distances_lost_and_invisible_joints():
+def test_strict_distances_lost_and_invisible_joints():
     gt = np.array([[[0., 0.], [30., 40.], [10., 10.], [7., 7.]]])
     visible = np.array([[True, True, True, False]])
     pred = gt + np.array([[[3., 0.], [0., 6.], [0., 0.], [1., 1.]]])
     found = np.array([[True, True, False, True]])
-    dist = normalized_distances(pred, found, gt, visible)
+    dist = normalized_distances(pred, found, gt, visible, protocol='strict')
     # reference size 0.6 * 50 = 30
     np.testing.assert_allclose(dist[0, :2], [0.1, 0.2])
     assert np.isinf(dist[0, 2])  # annotated but lost: always wrong
     assert np.isnan(dist[0, 3])  # not annotated: not scored
 
 
-def test_frames_without_a_box_are_not_scored():
-    gt = np.array([[[5., 5.], [5., 5.]]])
-    dist = normalized_distances(gt, np.ones((1, 2), bool), gt,
-                                np.ones((1, 2), bool))
-    assert np.isnan(dist).all()
+def test_crw_distances_skip_lost_joints_and_box_the_found_ones():
+    # The lost joint at (60, 80) neither counts nor widens the box.
+    gt = np.array([[[0., 0.], [30., 40.], [60., 80.], [7., 7.]]])
+    visible = np.array([[True, True, True, False]])
+    pred = gt + np.array([[[3., 0.], [0., 6.], [0., 0.], [1., 1.]]])
+    found = np.array([[True, True, False, True]])
+    dist = normalized_distances(pred, found, gt, visible)
+    np.testing.assert_allclose(dist[0, :2], [0.1, 0.2])  # size 0.6 * 50
+    assert np.isnan(dist[0, 2:]).all()
+    strict = normalized_distances(pred, found, gt, visible, protocol='strict')
+    np.testing.assert_allclose(strict[0, :2], [0.05, 0.1])  # size 60
+
+
+def test_frames_without_a_box():
+    gt = np.array([[[5., 5.], [5., 5.]], [[0., 0.], [3., 4.]]])
+    found = np.array([[True, True], [True, False]])
+    visible = np.ones((2, 2), bool)
+    # strict: a frame whose joints span no box is not scored
+    strict = normalized_distances(gt, found, gt, visible, protocol='strict')
+    assert np.isnan(strict[0]).all()
+    np.testing.assert_array_equal(strict[1], [0., np.inf])
+    # crw: its scored joints are wrong (the reference divides by 0)
+    crw = normalized_distances(gt, found, gt, visible)
+    assert np.isinf(crw[0]).all()
+    assert np.isinf(crw[1, 0]) and np.isnan(crw[1, 1])
+    with pytest.raises(ValueError, match="protocol.*'other'"):
+        normalized_distances(gt, found, gt, visible, protocol='other')
 
 
 def test_pck_is_mean_over_joints_of_pooled_instances():

@@ -54,8 +54,40 @@ def read_csv(path):
         return list(csv.reader(f))
 
 
-def test_pck_by_hand(tmp_path):
-    metric = PCKMetric(output_dir=str(tmp_path))
+def video_r():
+    """Frame 1: the face is lost, so the box spans neck and belly only
+    (size 30, where all three joints would give 60); the neck is 4.5
+    pixels off, the belly exact."""
+    gt = np.array([[0., 0.], [30., 40.], [60., 80.]])
+    pred = gt + [[4.5, 0.], [0., 0.], [np.nan, np.nan]]
+    return make_sample('r', [gt, pred], [[True] * 3, [True, True, False]],
+                       [gt, gt], [[True] * 3] * 2)
+
+
+def test_pck_crw_protocol_by_hand():
+    result = evaluate(PCKMetric(), [video_p(), video_q(), video_r()])
+    # Scored instances (distance in reference sizes):
+    # neck: p1 0.1; p2 alone in its frame (belly lost, face not annotated),
+    #       a zero-size box, so wrong; q1 0; r1 4.5 / 30 = 0.15
+    # belly: p1 0.2 (p2 lost: skipped); q1 0; r1 0
+    # face: p1 0.3; q1 0 (r1 lost: skipped)
+    assert result['pck/PCK@0.1'] == pytest.approx((2 / 4 + 2 / 3 + 1 / 2) / 3)
+    assert result['pck/PCK@0.2'] == pytest.approx((3 / 4 + 3 / 3 + 1 / 2) / 3)
+
+
+def test_pck_strict_protocol_on_the_crw_cases():
+    result = evaluate(
+        PCKMetric(protocol='strict'), [video_p(), video_q(), video_r()])
+    # neck: 0.1, 0 (p2: box of neck and belly), 0, 4.5 / 60
+    # belly: 0.2, lost, 0, 0; face: 0.3, 0, lost
+    assert result['pck/PCK@0.1'] == pytest.approx((4 / 4 + 2 / 4 + 1 / 3) / 3)
+    assert result['pck/PCK@0.2'] == pytest.approx((4 / 4 + 3 / 4 + 1 / 3) / 3)
+    with pytest.raises(ValueError, match="protocol.*'loose'"):
+        PCKMetric(protocol='loose')
+
+
+def test_pck_strict_by_hand(tmp_path):
+    metric = PCKMetric(output_dir=str(tmp_path), protocol='strict')
     result = evaluate(metric, [video_p(), video_q()])
     # per joint over the scored instances (the given frames are not scored):
     # neck 3/3 and 3/3, belly 1/3 and 2/3, face 1/2 and 1/2
@@ -92,7 +124,8 @@ def test_shape_mismatch_names_the_video():
 
 
 def test_built_from_registry_with_other_thresholds():
-    metric = METRICS.build(dict(type='PCKMetric', thresholds=(0.05, 0.5)))
+    metric = METRICS.build(
+        dict(type='PCKMetric', thresholds=(0.05, 0.5), protocol='strict'))
     result = evaluate(metric, [video_p().to_dict()])
     # frame 1 errors 0.1, 0.2, 0.3; frame 2 neck exact, belly lost
     assert result == {
