@@ -217,3 +217,68 @@ def test_jhmdb_scores_found_joints_and_skips_lost_ones(tmp_path):
     strict.dataset_meta = dict(joint_names=[str(j) for j in range(15)])
     strict.process(None, [output])
     assert strict.evaluate(1)['pck/PCK@0.1'] == pytest.approx(14 / 15)
+
+
+def write_vip_layout(root):
+    """One VIP video of three annotated 24 x 32 frames: hair (2) in every
+    frame, face (13) from the second frame on."""
+    rng = np.random.default_rng(2)
+    for folder in ('Images', 'Annotations/Category_ids'):
+        os.makedirs(osp.join(root, folder, 'videos1'))
+    for t in range(3):
+        stem = f'{25 * t + 1:012d}'
+        frame = rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)
+        Image.fromarray(frame).save(
+            osp.join(root, 'Images', 'videos1', stem + '.jpg'))
+        labels = np.zeros((24, 32), np.uint8)
+        labels[2:8, 4:20] = 2
+        if t > 0:
+            labels[10:20, 8:24] = 13
+        Image.fromarray(labels).save(
+            osp.join(root, 'Annotations/Category_ids', 'videos1',
+                     stem + '.png'))
+    os.makedirs(osp.join(root, 'lists'))
+    with open(osp.join(root, 'lists', 'val_videos.txt'), 'w') as f:
+        f.write('videos1\n')
+
+
+def test_vip_protocols(tmp_path):
+    root = str(tmp_path / 'VIP_Fine')
+    write_vip_layout(root)
+
+    # HVC reference: each part at its first annotated frame, full
+    # resolution, merged with a (here randomly initialised) ResNet-50.
+    hvc = Config.fromfile(
+        osp.join(CONFIGS, 'vip_val_hvc_protocol_r18_moco_merge.py'))
+    assert hvc.model.merge_weight == 1.05
+    assert hvc.model.extra_backbone.depth == 50
+    assert (hvc.model.propagator.topk, hvc.model.propagator.context_size) \
+        == (15, 50)
+    hvc.model.extra_checkpoint = None
+    hvc.test_dataloader.dataset.data_root = root
+    item = DATASETS.build(hvc.test_dataloader.dataset)[0]
+    assert item['inputs'].shape == (3, 3, 24, 32)
+    sample = item['data_samples']
+    assert sample.given_frames == [0, 1]
+    assert sample.given_object_ids == [[2], [13]]
+    torch.manual_seed(0)
+    model = MODELS.build(hvc.model).eval()
+    (output, ) = model.test_step(pseudo_collate([item]))
+    pred = output.pred_masks.numpy()
+    assert 13 not in pred[0]
+    face = np.zeros((24, 32), bool)
+    face[10:20, 8:24] = True
+    np.testing.assert_array_equal(pred[1][face], 13)
+
+    # CRW: the first frame's parts only, frames resized to 560 x 560.
+    crw = Config.fromfile(osp.join(CONFIGS, 'vip_val_crw_protocol_r18.py'))
+    assert (crw.model.propagator.topk, crw.model.propagator.context_size) \
+        == (10, 20)
+    assert 'extra_backbone' not in crw.model
+    crw.test_dataloader.dataset.data_root = root
+    item = DATASETS.build(crw.test_dataloader.dataset)[0]
+    assert item['inputs'].shape == (3, 3, 560, 560)
+    sample = item['data_samples']
+    assert sample.given_frames == [0]
+    assert sample.given_object_ids == [[2]]
+    assert sample.gt_masks.shape == (3, 24, 32)

@@ -80,10 +80,11 @@ def test_vip_config(tmp_path, checkpoint):
     with open(osp.join(root, 'lists', 'val_videos.txt'), 'w') as f:
         f.write('videos1\nvideos2\n')
     results = run_test(
-        osp.join(REPO, 'configs', 'propagation', 'vip_val_r18.py'), checkpoint,
+        osp.join(REPO, 'configs', 'propagation',
+                 'vip_val_crw_protocol_r18.py'), checkpoint,
         str(tmp_path / 'work'), [
             f'test_dataloader.dataset.data_root={root}',
-            'test_dataloader.dataset.pipeline.2.short_side=16'
+            'test_dataloader.dataset.pipeline.2.scale=(16,16)'
         ])
     rows = read_csv(osp.join(results, 'global_results-val.csv'))
     assert rows[0] == ['mIoU'] and 0 <= float(rows[1][0]) <= 1
