@@ -1,4 +1,5 @@
 """The test-time model: encode every frame, propagate its labels."""
+import contextlib
 from typing import Dict, List, NamedTuple, Optional, Sequence, Union
 
 import torch
@@ -69,6 +70,12 @@ class LabelPropagationSegmentor(BaseModel):
         extra_prefix: Prefix of the ``extra_backbone`` keys in
             ``extra_checkpoint`` (MoCo: ``'module.encoder_q.'``).
         merge_weight: Weight ``lambda`` of the backbone features in the merge.
+        fp16: Encode the frames and compute the affinities under CUDA
+            autocast (float16 convolutions and matrix products), as the
+            reference implementation does, which brings its top-k choices
+            at near-ties closer to the reference's. CUDA only: with the
+            model on another device, propagating is an error. Off by
+            default (float32).
         show_progress: Show a progress bar over the frames of each video.
         data_preprocessor: Config of the
             :class:`~mmhvc.models.data_preprocessors.VideoDataPreprocessor`
@@ -84,6 +91,7 @@ class LabelPropagationSegmentor(BaseModel):
                  extra_checkpoint: Optional[str] = None,
                  extra_prefix: str = '',
                  merge_weight: float = 1.05,
+                 fp16: bool = False,
                  show_progress: bool = False,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -106,6 +114,7 @@ class LabelPropagationSegmentor(BaseModel):
         self.codec: BaseLabelCodec = LABEL_CODECS.build(codec)
         self.propagator = MODELS.build(propagator)
         self.merge_weight = merge_weight
+        self.fp16 = fp16
         self.show_progress = show_progress
 
     def forward(self,
@@ -156,10 +165,12 @@ class LabelPropagationSegmentor(BaseModel):
         """Encode one ``(3, H, W)`` frame (0-255) into ``(C, h, w)``
         features, L2-normalised over ``C``."""
         x = self.data_preprocessor.normalize_frame(frame)
-        feat = self._encode(self.backbone, x)
-        if self.extra_backbone is None:
+        with self._precision(frame.device):
+            feat = self._encode(self.backbone, x)
+            other = None if self.extra_backbone is None else self._encode(
+                self.extra_backbone, x)
+        if other is None:
             return feat
-        other = self._encode(self.extra_backbone, x)
         if other.shape[1:] != feat.shape[1:]:
             raise ValueError(
                 f'extra_backbone gives a {tuple(other.shape[1:])} feature '
@@ -238,14 +249,29 @@ class LabelPropagationSegmentor(BaseModel):
             self.propagator.context_indices(group.start, t)
             for group in groups
         ]
-        preds = self.propagator.propagate(feat, memory, contexts) \
-            if groups else []
+        preds = []
+        if groups:
+            with self._precision(feat.device):
+                preds = self.propagator.propagate(feat, memory, contexts)
         soft = None
         for group, pred in zip(groups, preds):
             if group.channels is not None:
                 pred = group.channels * pred
             soft = pred if soft is None else soft + pred
         return soft
+
+    def _precision(self,
+                   device: torch.device) -> contextlib.AbstractContextManager:
+        """CUDA autocast to float16 with ``fp16``, else a no-op."""
+        if not self.fp16:
+            return contextlib.nullcontext()
+        if device.type != 'cuda':
+            raise ValueError(
+                'fp16=True runs the encoders and affinities under CUDA '
+                'autocast and needs the model on a CUDA device, but the '
+                f'frames are on "{device}"; set model.fp16=False to '
+                'propagate in float32 there')
+        return torch.autocast('cuda', dtype=torch.float16)
 
     def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
                               **kwargs) -> None:
