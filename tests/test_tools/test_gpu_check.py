@@ -89,9 +89,10 @@ def test_table_from_real_benchmark_output(tool, tmp_path, capsys):
     # The benchmarks themselves, on tiny inputs on the CPU: the table reads
     # the format they print today.
     train_text = run_benchmark([
-        osp.join(ANALYSIS, 'benchmark_train.py'), 'configs/hvc/hvc_r18_coco.py',
-        '--batch-size', '2', '--crop-size', '32', '--warmup', '0', '--iters',
-        '1', '--device', 'cpu', '--threads', '1'
+        osp.join(ANALYSIS, 'benchmark_train.py'),
+        'configs/hvc/hvc_r18_coco.py', '--batch-size', '2', '--crop-size',
+        '32', '--warmup', '0', '--iters', '1', '--device', 'cpu', '--threads',
+        '1'
     ], out_dir / 'benchmark_train.log')
     prop_text = run_benchmark([
         osp.join(ANALYSIS, 'benchmark_propagation.py'), '--grid', '6', '8',
