@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Usage: bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCESSES [test.py options]
+# e.g. --resume continues the latest run of the work dir (docs/test.md).
 # Runs one process per GPU, or, on a machine without CUDA, NUM_PROCESSES CPU
 # processes that communicate over gloo.
 # Several machines: run the script once on each with the same NNODES,
