@@ -98,7 +98,10 @@ def read_upload(path: str, work_dir: str,
     try:
         frames, names = read_video(source)
     except (ValueError, IndexError) as e:
-        raise ValueError(f'{name}: {e}'.replace(source, name)) from e
+        message = str(e).replace(source, name)
+        if name not in message:
+            message = f'{name}: {message}'
+        raise ValueError(message) from e
     if len(frames) < 2:
         raise ValueError(f'{name} has a single frame; propagation needs a '
                          'video of at least two frames')
@@ -233,7 +236,8 @@ def decode_layer(data: bytes) -> np.ndarray:
         image = Image.open(io.BytesIO(data))
         image.load()
     except Exception as e:
-        raise ValueError(f'a painted layer is not a readable image: {e}')
+        raise ValueError(
+            f'a painted layer is not a readable image: {e}') from e
     return np.asarray(image.convert('RGBA'))
 
 
@@ -352,8 +356,7 @@ def measure_speed(model: nn.Module,
     probe = list(frames[:max(1, min(num_frames, len(frames)))])
     height, width = probe[0].shape[:2]
     box = np.zeros((height, width), np.uint8)
-    box[height // 4:height - height // 4 or 1,
-        width // 4:width - width // 4 or 1] = 1
+    box[height // 4:height - height // 4, width // 4:width - width // 4] = 1
     start = time.perf_counter()
     propagate_mask(model, probe, box)
     return len(probe) / max(time.perf_counter() - start, 1e-6)

@@ -29,7 +29,7 @@ import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -133,7 +133,7 @@ class DemoServer:
         self.work_dir = work_dir
         self.demo_root = demo_root
         self.sessions: 'OrderedDict[str, VideoSession]' = OrderedDict()
-        self.runs = {}
+        self.runs: Dict[str, Run] = {}
         self.model_lock = threading.Lock()
         self.state_lock = threading.Lock()
 
@@ -193,6 +193,7 @@ class DemoServer:
                 shutil.rmtree(old.folder, ignore_errors=True)
 
     def session(self, key: str) -> VideoSession:
+        """The video session ``key``; a ValueError once it is gone."""
         with self.state_lock:
             session = self.sessions.get(key)
         if session is None:
@@ -211,9 +212,9 @@ class DemoServer:
         cap = request.form.get('max_frames', '').strip()
         try:
             max_frames = int(cap) if cap else None
-        except ValueError:
+        except ValueError as e:
             raise ValueError(f'the frame cap must be a whole number, got '
-                             f'"{cap}"')
+                             f'"{cap}"') from e
         frames, names = cap_frames(session.frames, session.names, max_frames)
         check_duration(
             len(frames), session.frames_per_second,
@@ -229,8 +230,10 @@ class DemoServer:
             daemon=True).start()
         return dict(run=key, total=len(frames))
 
-    def _first_mask(self, session: VideoSession, size) -> tuple:
-        """The first-frame mask and palette chosen in the request."""
+    def _first_mask(self, session: VideoSession, size: Tuple[int, int]
+                    ) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+        """The first-frame mask (``(H, W)`` uint8 ids) and the palette
+        (``(256, 3)`` RGB or None) chosen in the request."""
         source = request.form.get('source', 'paint')
         resize = request.form.get('resize') == '1'
         if source == 'file':
@@ -252,8 +255,10 @@ class DemoServer:
         mask = painted_layers_to_mask(layers, size)
         return check_first_mask(mask, size, 'the painted mask'), None
 
-    def _propagate(self, run: Run, frames, names, mask, palette) -> None:
-        """Body of a run's thread."""
+    def _propagate(self, run: Run, frames: List[np.ndarray],
+                   names: List[str], mask: np.ndarray,
+                   palette: Optional[np.ndarray]) -> None:
+        """Body of a run's thread: propagate, then write the results."""
         try:
             with self.model_lock:
                 run.started = time.perf_counter()
@@ -271,6 +276,7 @@ class DemoServer:
             run.state = 'failed'
 
     def run(self, key: str) -> Run:
+        """The run ``key``; HTTP 404 when there is none."""
         with self.state_lock:
             run = self.runs.get(key)
         if run is None:
@@ -284,8 +290,9 @@ class DemoServer:
         try:
             a, b = int(query['frame_a']), int(query['frame_b'])
             point = (float(query['x']), float(query['y']))
-        except (KeyError, TypeError, ValueError):
-            raise ValueError('a heat map needs frame_a, frame_b, x and y')
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(
+                'a heat map needs frame_a, frame_b, x and y') from e
         for t in (a, b):
             if not 0 <= t < len(session.frames):
                 raise ValueError(f'frame {t} is outside the video '
@@ -315,7 +322,7 @@ def _data_url_bytes(url: str) -> bytes:
     try:
         return base64.b64decode(data, validate=True)
     except ValueError as e:
-        raise ValueError(f'a painted layer is not valid base64: {e}')
+        raise ValueError(f'a painted layer is not valid base64: {e}') from e
 
 
 def _png(image_bgr: np.ndarray) -> bytes:

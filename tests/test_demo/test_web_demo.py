@@ -107,8 +107,11 @@ def read_masks(path):
 def run_and_download(browser, find):
     """Press Propagate, wait for the result and download the masks."""
     from selenium.webdriver.common.by import By
+    link = find(By.ID, 'download-masks')
+    before = link.get_attribute('href')
     find(By.ID, 'run').click()
-    wait_for(lambda: find(By.ID, 'step-result').is_displayed(),
+    wait_for(lambda: link.get_attribute('href') != before and
+             find(By.ID, 'step-result').is_displayed(),
              what='the propagation to finish')
     assert 'done' in find(By.ID, 'progress-text').text
     assert find(By.ID, 'progress').get_attribute('value') == str(NUM_FRAMES)

@@ -292,6 +292,7 @@ for (const type of ['pointerup', 'pointercancel']) {
 
 async function runPropagation() {
   hideMessage();
+  $('step-result').hidden = true;
   const form = new FormData();
   form.append('video', state.video);
   form.append('source', maskSource());
@@ -322,7 +323,6 @@ async function runPropagation() {
     return;
   }
   $('run').disabled = true;
-  $('step-result').hidden = true;
   $('progress').max = started.total;
   $('progress').value = 0;
   $('progress-text').textContent = `0 / ${started.total} frames`;
