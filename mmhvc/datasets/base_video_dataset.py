@@ -293,8 +293,8 @@ class BaseVideoDataset(BaseDataset):
             more = len(problems) - len(listed)
             raise ValueError(
                 f'{self.dataset_name}: {len(problems)} problem(s) in the data '
-                f'(found before propagating):\n  ' + '\n  '.join(listed) +
-                (f'\n  ... and {more} more' if more else ''))
+                f'(found before propagating):\n  ' + '\n  '.join(listed)
+                + (f'\n  ... and {more} more' if more else ''))
 
     def check_sequence(self, info: dict) -> List[str]:
         """The problems of one sequence's files (see
@@ -366,8 +366,7 @@ class BaseVideoDataset(BaseDataset):
             ValueError: The file is not a readable image; the message names
                 it.
         """
-        backend = fileio.get_file_backend(
-            path, backend_args=self.backend_args)
+        backend = fileio.get_file_backend(path, backend_args=self.backend_args)
         try:
             if isinstance(backend, fileio.LocalBackend):
                 image = Image.open(path)
@@ -384,8 +383,7 @@ class BaseVideoDataset(BaseDataset):
                 orientation = image.getexif().get(
                     _EXIF_ORIENTATION) if image.format == 'JPEG' else None
             except Exception as e:
-                raise ValueError(
-                    f'cannot decode the image {path}: {e}') from e
+                raise ValueError(f'cannot decode the image {path}: {e}') from e
             width, height = image.size
         if orientation in _TRANSPOSING_ORIENTATIONS:
             return height, width

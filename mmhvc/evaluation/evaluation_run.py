@@ -41,13 +41,11 @@ FINGERPRINT_KEYS = ('model', 'test_dataloader.dataset', 'test_evaluator',
                     'test_cfg')
 
 #: The globals a record may name: numpy arrays, dtypes and scalars.
-_RECORD_GLOBALS = {
-    ('numpy', 'ndarray'), ('numpy', 'dtype'),
-    ('numpy.core.multiarray', '_reconstruct'),
-    ('numpy.core.multiarray', 'scalar'),
-    ('numpy._core.multiarray', '_reconstruct'),
-    ('numpy._core.multiarray', 'scalar')
-}
+_RECORD_GLOBALS = {('numpy', 'ndarray'), ('numpy', 'dtype'),
+                   ('numpy.core.multiarray', '_reconstruct'),
+                   ('numpy.core.multiarray', 'scalar'),
+                   ('numpy._core.multiarray', '_reconstruct'),
+                   ('numpy._core.multiarray', 'scalar')}
 
 
 def _config_part(cfg: Config, key: str) -> Any:
@@ -137,8 +135,7 @@ def read_run_file(run_dir: str) -> dict:
         with open(path, encoding='utf-8') as f:
             run = json.load(f)
         valid = isinstance(run, dict) and all(
-            isinstance(run.get(key), list)
-            for key in ('metrics', 'sequences'))
+            isinstance(run.get(key), list) for key in ('metrics', 'sequences'))
     except ValueError:
         valid = False
     if not valid:
@@ -157,8 +154,8 @@ def find_latest_run(work_dir: str) -> Optional[str]:
     return osp.dirname(runs[-1]) if runs else None
 
 
-def check_fingerprint(run_dir: str, run: dict,
-                      fingerprint: Dict[str, str]) -> None:
+def check_fingerprint(run_dir: str, run: dict, fingerprint: Dict[str,
+                                                                 str]) -> None:
     """Refuse to resume a run of another config or checkpoint.
 
     Args:
@@ -177,13 +174,12 @@ def check_fingerprint(run_dir: str, run: dict,
         raise ValueError(f'Cannot resume {run_dir}: it was not started by '
                          f'tools/test.py (no fingerprint). {advice}')
     differences = []
-    for key, what in (('config', 'config'), ('checkpoint', 'checkpoint')):
+    for key in ('config', 'checkpoint'):
         if stored.get(key) != fingerprint[key]:
-            differences.append(
-                f'{what} {stored.get(what + "_file")} (sha256 '
-                f'{str(stored.get(key))[:12]}) there, '
-                f'{fingerprint[what + "_file"]} (sha256 '
-                f'{fingerprint[key][:12]}) now')
+            differences.append(f'{key} {stored.get(key + "_file")} (sha256 '
+                               f'{str(stored.get(key))[:12]}) there, '
+                               f'{fingerprint[key + "_file"]} (sha256 '
+                               f'{fingerprint[key][:12]}) now')
     if differences:
         raise ValueError(f'Cannot resume {run_dir}: it evaluated another '
                          f'{" and another ".join(differences)}. {advice}')

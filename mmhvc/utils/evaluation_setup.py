@@ -36,7 +36,8 @@ def _result_dir_hook(cfg: Config) -> Optional[dict]:
     return None
 
 
-def setup_evaluation_run(cfg: Config, checkpoint: str,
+def setup_evaluation_run(cfg: Config,
+                         checkpoint: str,
                          resume: bool = False) -> Optional[str]:
     """Add the data check and the resume settings to a test config.
 
@@ -101,6 +102,5 @@ def setup_evaluation_run(cfg: Config, checkpoint: str,
     visualization = (cfg.get('default_hooks') or {}).get('visualization')
     if visualization and visualization.get('out_dir') and not osp.isabs(
             visualization['out_dir']):
-        visualization['out_dir'] = osp.join(run_dir,
-                                            visualization['out_dir'])
+        visualization['out_dir'] = osp.join(run_dir, visualization['out_dir'])
     return run_dir

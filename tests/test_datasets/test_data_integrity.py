@@ -25,8 +25,7 @@ def write_davis_sequence(root, name, num_frames=3, size=(24, 16)):
         label = np.zeros((height, width), dtype=np.uint8)
         label[2:6, t:t + 4] = 1
         write_indexed_png(
-            osp.join(root, 'Annotations', '480p', name, f'{t:05d}.png'),
-            label)
+            osp.join(root, 'Annotations', '480p', name, f'{t:05d}.png'), label)
 
 
 @pytest.fixture
@@ -168,5 +167,6 @@ def test_vip_label_map_of_another_size(tmp_path):
         f.write('videos1\n')
     bad = osp.join(root, 'Annotations', 'Category_ids', 'videos1',
                    stems[1] + '.png')
-    with pytest.raises(ValueError, match=re.escape(f'annotation {bad} is 16x10')):
+    with pytest.raises(
+            ValueError, match=re.escape(f'annotation {bad} is 16x10')):
         VIPDataset(data_root=root, check_files=True)

@@ -3,6 +3,7 @@ import hashlib
 import os
 import os.path as osp
 import pickle
+import zipfile
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from mmhvc.evaluation.evaluation_run import (
     check_fingerprint, completed_sequences, evaluation_fingerprint,
     find_latest_run, metric_record_dir, read_record, read_run_file,
     record_path, remove_temporary_files, write_record, write_run_file)
-from mmhvc.evaluation.metrics import BaseVideoMetric
+from mmhvc.evaluation.metrics import BaseVideoMetric, YouTubeVOSSubmission
 
 
 def config(**dataset):
@@ -21,8 +22,8 @@ def config(**dataset):
             model=dict(type='VOSPropagator', topk=15),
             test_dataloader=dict(
                 num_workers=2,
-                dataset=dict(type='DAVISDataset', data_root='data', **
-                             dataset)),
+                dataset=dict(type='DAVISDataset', data_root='data',
+                             **dataset)),
             test_evaluator=dict(type='DAVISMetric'),
             test_cfg=dict(type='TestLoop'),
             work_dir='work'))
@@ -48,11 +49,11 @@ def test_fingerprint_covers_what_is_evaluated(tmp_path, checkpoint):
     other.model.topk = 10
     assert evaluation_fingerprint(other, checkpoint)['config'] != \
         base['config']
-    assert evaluation_fingerprint(config(split='train'), checkpoint)[
-        'config'] != base['config']
+    assert evaluation_fingerprint(config(split='train'),
+                                  checkpoint)['config'] != base['config']
     (tmp_path / 'b.pth').write_bytes(b'other weights')
-    assert evaluation_fingerprint(config(), str(tmp_path / 'b.pth'))[
-        'checkpoint'] != base['checkpoint']
+    assert evaluation_fingerprint(config(), str(
+        tmp_path / 'b.pth'))['checkpoint'] != base['checkpoint']
 
 
 def test_check_fingerprint_names_both_checkpoints(tmp_path, checkpoint):
@@ -100,7 +101,7 @@ def test_completed_sequences_need_every_metric(tmp_path):
     run_dir = str(tmp_path)
     run = dict(metrics=['davis', 'extra'], sequences=['c', 'a', 'b/x'])
     for metric, names in (('davis', ['a', 'b/x', 'c']), ('extra', ['b/x',
-                                                                    'c'])):
+                                                                   'c'])):
         for name in names:
             write_record(
                 record_path(metric_record_dir(run_dir, metric), name),
@@ -142,8 +143,10 @@ def test_records_cannot_run_code(tmp_path):
     path = tmp_path / 'evil.pkl'
     path.write_bytes(
         pickle.dumps(dict(seq_name='x', payload=_Runs(f'touch {marker}'))))
-    with pytest.raises(ValueError, match=r'evil\.pkl.*posix\.system|evil'
-                       r'\.pkl.*os\.system'):
+    with pytest.raises(
+            ValueError,
+            match=r'evil\.pkl.*posix\.system|evil'
+            r'\.pkl.*os\.system'):
         read_record(str(path))
     assert not marker.exists()
     path.write_bytes(pickle.dumps(['not', 'a', 'record']))
@@ -214,3 +217,45 @@ def test_metric_reloads_records_in_dataset_order(tmp_path):
     }
     assert resumed.reported == order
     assert resumed.results == []
+
+
+def youtube_vos_samples():
+    rng = np.random.default_rng(1)
+    return [
+        dict(
+            seq_name=name,
+            frame_names=['00000', '00005', '00010'],
+            eval_frames=['00000', '00010'],
+            pred_masks=rng.integers(0, 3, (3, 4, 6), dtype=np.uint8))
+        for name in ('v1', 'v0', 'v2')
+    ]
+
+
+def zip_content(path):
+    with zipfile.ZipFile(path) as archive:
+        return [(name, archive.read(name)) for name in archive.namelist()]
+
+
+def test_resumed_submission_zips_every_video(tmp_path):
+    straight = YouTubeVOSSubmission(output_dir=str(tmp_path / 'straight'))
+    straight.process(None, youtube_vos_samples())
+    assert straight.evaluate(3) == {
+        'youtube_vos/num_videos': 3,
+        'youtube_vos/num_frames': 6
+    }
+
+    run = str(tmp_path / 'run')
+    record_dir = metric_record_dir(run, 'youtube_vos')
+    first = YouTubeVOSSubmission(output_dir=run)
+    first.keep_records(record_dir)
+    first.process(None, youtube_vos_samples()[:1])
+    resumed = YouTubeVOSSubmission(output_dir=run)
+    resumed.keep_records(record_dir)
+    resumed.resume_records(['v1'], ['v1', 'v0', 'v2'])
+    resumed.process(None, youtube_vos_samples()[1:])
+    assert resumed.evaluate(2) == {
+        'youtube_vos/num_videos': 3,
+        'youtube_vos/num_frames': 6
+    }
+    assert zip_content(osp.join(run, 'submission.zip')) == zip_content(
+        str(tmp_path / 'straight' / 'submission.zip'))

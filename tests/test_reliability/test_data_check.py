@@ -13,8 +13,8 @@ def test_corrupt_last_sequence_fails_before_propagation(tmp_path):
     data = str(tmp_path / 'davis')
     run_tool([
         sys.executable, 'tools/dataset_converters/make_demo_davis.py', data,
-        '--seed', '0', '--num-seqs', '3', '--num-train-seqs', '0',
-        '--frames', '5', '6', '--size', '48x64'
+        '--seed', '0', '--num-seqs', '3', '--num-train-seqs', '0', '--frames',
+        '5', '6', '--size', '48x64'
     ])
     with open(osp.join(data, 'ImageSets', '2017', 'val.txt')) as f:
         last = f.read().split()[-1]
@@ -31,8 +31,8 @@ def test_corrupt_last_sequence_fails_before_propagation(tmp_path):
     work_dir = str(tmp_path / 'work')
 
     result = run_tool([
-        sys.executable, 'tools/test.py', CONFIG, ckpt, '--work-dir',
-        work_dir, '--cfg-options', f'test_dataloader.dataset.data_root={data}'
+        sys.executable, 'tools/test.py', CONFIG, ckpt, '--work-dir', work_dir,
+        '--cfg-options', f'test_dataloader.dataset.data_root={data}'
     ],
                       check=False)
     assert result.returncode != 0

@@ -57,8 +57,8 @@ def demo(tmp_path_factory):
     data = str(root / 'davis')
     run_tool([
         sys.executable, 'tools/dataset_converters/make_demo_davis.py', data,
-        '--seed', '1', '--num-seqs', '3', '--num-train-seqs', '0',
-        '--frames', '6', '8', '--size', '48x64'
+        '--seed', '1', '--num-seqs', '3', '--num-train-seqs', '0', '--frames',
+        '6', '8', '--size', '48x64'
     ])
     ckpt = str(root / 'random.pth')
     run_tool([
@@ -88,27 +88,33 @@ def free_port() -> str:
         return str(s.getsockname()[1])
 
 
-def run_test(data, ckpt, work_dir, *options, script=None, check=True,
-             **env):
+def run_test(data, ckpt, work_dir, *options, script=None, check=True, **env):
     """Run tools/test.py (or ``script``) on the demo data; return the
     completed process."""
     script = script or osp.join(REPO, 'tools', 'test.py')
-    return run_tool([
-        sys.executable, script, CONFIG, ckpt, '--work-dir', work_dir,
-        '--cfg-options', f'test_dataloader.dataset.data_root={data}'
-    ] + list(options),
-                    check=check,
-                    **env)
+    return run_tool(
+        [
+            sys.executable, script, CONFIG, ckpt, '--work-dir', work_dir,
+            '--cfg-options', f'test_dataloader.dataset.data_root={data}'
+        ] + list(options),
+        check=check,
+        **env)
 
 
-def run_dist_test(data, ckpt, work_dir, tools_dir, *options, check=True,
+def run_dist_test(data,
+                  ckpt,
+                  work_dir,
+                  tools_dir,
+                  *options,
+                  check=True,
                   **env):
     """Run ``<tools_dir>/dist_test.sh`` with 2 processes, from a folder
     outside the repository (MMEngine gathers through ``./.dist_test``)."""
     return run_tool([
-        'bash', osp.join(tools_dir, 'dist_test.sh'), CONFIG, ckpt, '2',
-        '--work-dir', work_dir, *options, '--cfg-options',
-        f'test_dataloader.dataset.data_root={data}'
+        'bash',
+        osp.join(tools_dir,
+                 'dist_test.sh'), CONFIG, ckpt, '2', '--work-dir', work_dir,
+        *options, '--cfg-options', f'test_dataloader.dataset.data_root={data}'
     ],
                     cwd=osp.dirname(work_dir),
                     check=check,
@@ -155,10 +161,10 @@ def test_uninterrupted_run_records_every_sequence(demo):
     check_masks(demo['run_dir'], demo['data'])
     assert records(demo['run_dir']) == SEQUENCES
     per_sequence = tables(demo['run_dir'])[1]
-    assert [row[0].rsplit('_', 1)[0] for row in per_sequence[1:]] == sorted(
-        row[0].rsplit('_', 1)[0] for row in per_sequence[1:])
-    assert {row[0].rsplit('_', 1)[0] for row in per_sequence[1:]} == set(
-        SEQUENCES)
+    assert [row[0].rsplit('_', 1)[0] for row in per_sequence[1:]
+            ] == sorted(row[0].rsplit('_', 1)[0] for row in per_sequence[1:])
+    assert {row[0].rsplit('_', 1)[0]
+            for row in per_sequence[1:]} == set(SEQUENCES)
     assert len(demo['table']) == 5
 
 
@@ -179,8 +185,10 @@ def test_killed_run_resumes_to_the_same_tables(demo, tmp_path):
     run_dir = only_run_dir(work_dir)
     assert records(run_dir) == ['demo00']
     # One mask of demo01 written, the next one torn.
-    assert [osp.basename(p) for p in glob.glob(
-        osp.join(run_dir, 'results', 'demo01', '*'))] == ['00000.png']
+    assert [
+        osp.basename(p)
+        for p in glob.glob(osp.join(run_dir, 'results', 'demo01', '*'))
+    ] == ['00000.png']
     assert glob.glob(osp.join(run_dir, 'results', 'demo01', '.*.tmp'))
 
     resumed = run_test(data, ckpt, work_dir, '--resume')
@@ -214,19 +222,14 @@ def test_two_processes_killed_and_resumed(demo, tmp_path):
     # Rank 0 propagates demo00 and demo02, and dies in demo02; rank 1
     # propagates demo01, or is stopped by the launcher before it is done.
     killed = run_dist_test(
-        data,
-        ckpt,
-        work_dir,
-        tools,
-        check=False,
-        KILL_AT_MASK=str(frames + 2))
+        data, ckpt, work_dir, tools, check=False, KILL_AT_MASK=str(frames + 2))
     assert killed.returncode != 0
     run_dir = only_run_dir(work_dir)
     done = records(run_dir)
     assert 'demo00' in done and 'demo02' not in done
 
-    resumed = run_dist_test(data, ckpt, work_dir,
-                            osp.join(REPO, 'tools'), '--resume')
+    resumed = run_dist_test(data, ckpt, work_dir, osp.join(REPO, 'tools'),
+                            '--resume')
     log = resumed.stdout + resumed.stderr
     assert (f'Resuming the evaluation in {run_dir}: {len(done)} of 3 '
             'sequences are complete') in log

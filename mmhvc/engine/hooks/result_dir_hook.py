@@ -6,8 +6,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
 from mmhvc.datasets.base_video_dataset import BaseVideoDataset
-from mmhvc.evaluation.evaluation_run import (metric_record_dir,
-                                             read_run_file,
+from mmhvc.evaluation.evaluation_run import (metric_record_dir, read_run_file,
                                              remove_temporary_files,
                                              write_run_file)
 from mmhvc.evaluation.metrics import BaseVideoMetric
