@@ -362,6 +362,12 @@ def measure_speed(model: nn.Module,
     return len(probe) / max(time.perf_counter() - start, 1e-6)
 
 
+def frame_budget(frames_per_second: float, max_seconds: float) -> int:
+    """The most frames (at least 2) propagated within ``max_seconds`` at
+    ``frames_per_second``."""
+    return max(2, int(max_seconds * frames_per_second))
+
+
 def check_duration(num_frames: int, frames_per_second: float,
                    max_seconds: float, device: str) -> float:
     """Refuse a run that would exceed the time limit.
@@ -377,11 +383,12 @@ def check_duration(num_frames: int, frames_per_second: float,
 
     Raises:
         TooLongError: The estimate is over ``max_seconds``; its
-            ``frame_budget`` is the number of frames that fit.
+            ``frame_budget`` is the number of frames that fit
+            (:func:`frame_budget`).
     """
     seconds = num_frames / frames_per_second
     if seconds > max_seconds:
-        budget = max(2, int(max_seconds * frames_per_second))
+        budget = frame_budget(frames_per_second, max_seconds)
         raise TooLongError(
             f'{num_frames} frames would take about {seconds:.0f} s on '
             f'{device} ({frames_per_second:.2f} frames/s measured), over the '

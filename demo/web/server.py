@@ -41,7 +41,7 @@ from mmhvc.datasets import davis_palette
 from .pipeline import (MaskSizeError, ResultFiles, TooLongError, cap_frames,
                        check_duration, check_first_mask,
                        correspondence_heatmap, decode_layer, demo_first_mask,
-                       list_demo_videos, measure_speed,
+                       frame_budget, list_demo_videos, measure_speed,
                        painted_layers_to_mask, propagate_with_progress,
                        read_mask_upload, read_upload, write_results)
 
@@ -165,7 +165,7 @@ class DemoServer:
         self._keep(session)
         height, width = frames[0].shape[:2]
         seconds = len(frames) / speed
-        budget = max(2, int(self.settings.max_seconds * speed))
+        budget = frame_budget(speed, self.settings.max_seconds)
         return dict(
             video=key,
             label=label,

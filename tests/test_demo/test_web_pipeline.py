@@ -141,6 +141,8 @@ def test_cap_frames():
 
 
 def test_duration_check_gives_the_frames_that_fit():
+    assert pipeline.frame_budget(2.5, 10.) == 25
+    assert pipeline.frame_budget(2.5, 0.1) == 2
     assert pipeline.check_duration(10, 2.0, 5.0, 'cpu') == 5.0
     with pytest.raises(pipeline.TooLongError, match='about 5 s on cpu') as e:
         pipeline.check_duration(10, 2.0, 4.0, 'cpu')
