@@ -13,9 +13,10 @@ import zipfile
 import numpy as np
 import pytest
 from PIL import Image
-from web_demo_utils import CONFIG, NUM_FRAMES, REPO, SIZE
+from web_demo_utils import CONFIG, NUM_FRAMES, REPO, SIZE, save_indexed
 
-from mmhvc.apis import init_model, propagate_mask, read_video
+from mmhvc.apis import (init_model, propagate_mask, read_first_mask,
+                        read_video)
 
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
 CHROMEDRIVER = shutil.which('chromedriver')
@@ -104,12 +105,13 @@ def read_masks(path):
         }
 
 
-def run_and_download(browser, find):
-    """Press Propagate, wait for the result and download the masks."""
+def run_and_download(browser, find, button=None):
+    """Press Propagate (or ``button``), wait for the result and download
+    the masks."""
     from selenium.webdriver.common.by import By
     link = find(By.ID, 'download-masks')
     before = link.get_attribute('href')
-    find(By.ID, 'run').click()
+    (button or find(By.ID, 'run')).click()
     wait_for(lambda: link.get_attribute('href') != before and
              find(By.ID, 'step-result').is_displayed(),
              what='the propagation to finish')
@@ -175,6 +177,21 @@ def test_paint_or_upload_mask_run_download_in_chromium(
     masks = run_and_download(browser, find)
     np.testing.assert_array_equal(masks,
                                   propagate_mask(model, frames, first_mask))
+
+    # a mask of half the size: a message on the page offers the resize
+    small = str(tmp_path / 'small.png')
+    save_indexed(small, first_mask[::2, ::2])
+    find(By.ID, 'mask-file').send_keys(small)
+    find(By.ID, 'run').click()
+    message = find(By.ID, 'message')
+    wait_for(lambda: message.is_displayed() and 'small.png is 32x32' in
+             message.text, what='the message about the mask size')
+    action = find(By.ID, 'message-action')
+    assert action.text == 'Resize the mask and run'
+    masks = run_and_download(browser, find, action)
+    resized, _ = read_first_mask(small, size=SIZE)
+    np.testing.assert_array_equal(masks,
+                                  propagate_mask(model, frames, resized))
 
     browser.execute_script(
         'const s = document.getElementById("frame-slider");'
