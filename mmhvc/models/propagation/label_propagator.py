@@ -83,6 +83,26 @@ class LabelPropagator(BaseModule):
                                  tile_size)
         self.context = ContextPolicy(context_size, dedup_context)
 
+    @property
+    def radius(self) -> float:
+        """Spatial radius in feature cells."""
+        return self.kernel.radius
+
+    @property
+    def topk(self) -> int:
+        """Number of neighbours per query position."""
+        return self.kernel.topk
+
+    @property
+    def temperature(self) -> float:
+        """Softmax temperature of the dot products."""
+        return self.kernel.temperature
+
+    @property
+    def context_size(self) -> int:
+        """Number of short-term context frames."""
+        return self.context.context_size
+
     def context_indices(self, start: int, t: int) -> List[int]:
         """Context frame indices of query frame ``t`` for a group given at
         ``start`` (see :meth:`ContextPolicy.context_indices`)."""
