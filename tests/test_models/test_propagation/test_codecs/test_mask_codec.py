@@ -43,7 +43,8 @@ def test_read_splits_the_objects_into_groups():
     assert labels.label_ids.dtype == torch.uint8
     # the second mask keeps only the object first given there
     assert torch.equal(labels.masks[0], g0)
-    assert torch.equal(labels.masks[1], torch.where(g2 == 7, g2, torch.zeros_like(g2)))
+    assert torch.equal(labels.masks[1],
+                       torch.where(g2 == 7, g2, torch.zeros_like(g2)))
 
 
 def test_without_listed_ids_a_later_mask_gives_its_new_objects():
