@@ -6,7 +6,7 @@ from .layouts import (BACKBONE_PREFIX, OFFICIAL_ENCODER_PREFIXES,
                       extract_backbone, is_optional_key, is_resnet_key,
                       revise_propagation_state_dict, select_encoder_prefix,
                       strip_training_state)
-from .loading import (load_encoder_weights, load_model_weights,
+from .weight_loading import (load_encoder_weights, load_model_weights,
                       load_state_dict_checked)
 
 __all__ = [
