@@ -66,6 +66,47 @@ def sample_crop_box(height: int,
     return (width - w) // 2, (height - h) // 2, w, h
 
 
+def _output_size(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
+    """``size`` as ``(h, w)``; an int ``s`` gives ``(s, s)``.
+
+    Raises:
+        ValueError: ``size`` is not a positive int or two positive ints.
+    """
+    if isinstance(size, int):
+        size = (size, size)
+    size = tuple(size)
+    if len(size) != 2 or not all(isinstance(s, int) and s > 0 for s in size):
+        raise ValueError(f'size must be a positive int or (h, w), got {size}')
+    return size
+
+
+def _area_range(scale: Sequence[float]) -> Tuple[float, float]:
+    """``scale`` as a float ``(lo, hi)`` area-fraction range.
+
+    Raises:
+        ValueError: Unless ``0 <= lo <= hi <= 1`` and ``hi > 0``.
+    """
+    scale = tuple(float(s) for s in scale)
+    if len(scale) != 2 or not 0 <= scale[0] <= scale[1] <= 1 \
+            or scale[1] == 0:
+        raise ValueError('scale must be (lo, hi) with 0 <= lo <= hi <= 1 '
+                         f'and hi > 0, got {scale}')
+    return scale
+
+
+def _aspect_range(ratio: Sequence[float]) -> Tuple[float, float]:
+    """``ratio`` as a float ``(lo, hi)`` aspect-ratio (width / height) range.
+
+    Raises:
+        ValueError: Unless ``0 < lo <= hi``.
+    """
+    ratio = tuple(float(r) for r in ratio)
+    if len(ratio) != 2 or not 0 < ratio[0] <= ratio[1]:
+        raise ValueError(
+            f'ratio must be (lo, hi) with 0 < lo <= hi, got {ratio}')
+    return ratio
+
+
 @TRANSFORMS.register_module()
 class RandomResizedCropPair(BaseTransform):
     """Cut two independent random resized crops (views) out of one image.
@@ -121,22 +162,9 @@ class RandomResizedCropPair(BaseTransform):
                  interpolation: str = 'bilinear',
                  max_attempts: int = 10,
                  backend: str = 'cv2') -> None:
-        if isinstance(size, int):
-            size = (size, size)
-        size = tuple(size)
-        if len(size) != 2 or not all(
-                isinstance(s, int) and s > 0 for s in size):
-            raise ValueError(
-                f'size must be a positive int or (h, w), got {size}')
-        scale = tuple(float(s) for s in scale)
-        if len(scale) != 2 or not 0 <= scale[0] <= scale[1] <= 1 \
-                or scale[1] == 0:
-            raise ValueError('scale must be (lo, hi) with 0 <= lo <= hi <= 1 '
-                             f'and hi > 0, got {scale}')
-        ratio = tuple(float(r) for r in ratio)
-        if len(ratio) != 2 or not 0 < ratio[0] <= ratio[1]:
-            raise ValueError(
-                f'ratio must be (lo, hi) with 0 < lo <= hi, got {ratio}')
+        self.size = _output_size(size)
+        self.scale = _area_range(scale)
+        self.ratio = _aspect_range(ratio)
         if backend not in _INTERPOLATIONS:
             raise ValueError(
                 f"backend must be 'cv2' or 'pillow', got {backend!r}")
@@ -147,9 +175,6 @@ class RandomResizedCropPair(BaseTransform):
         if not isinstance(max_attempts, int) or max_attempts < 1:
             raise ValueError(
                 f'max_attempts must be a positive int, got {max_attempts}')
-        self.size = size
-        self.scale = scale
-        self.ratio = ratio
         self.interpolation = interpolation
         self.max_attempts = max_attempts
         self.backend = backend

@@ -15,6 +15,7 @@ from mmhvc.fileio import read_image
 from mmhvc.models.losses.hybrid_correspondence_loss import \
     coord_positive_mask
 from mmhvc.registry import HOOKS
+from mmhvc.utils import check_at_least
 from mmhvc.visualization import (add_title, draw_crop_pair, draw_flow_arrows,
                                  flow_color_wheel, flow_to_rgb, hstack,
                                  select_positive_pairs, upsample_cells,
@@ -83,20 +84,14 @@ class CorrespondenceVisualizationHook(Hook):
                  pos_radius: Optional[float] = None,
                  feat_stride: int = 8,
                  display_size: Optional[int] = 256) -> None:
-        if interval < 1:
-            raise ValueError(f'interval must be >= 1, got {interval}')
-        if min(num_samples, feat_stride, display_size or 1) < 1 or \
-                num_pairs < 0:
-            raise ValueError(
-                'num_samples, feat_stride and display_size must be >= 1 and '
-                f'num_pairs >= 0, got {num_samples}, {feat_stride}, '
-                f'{display_size}, {num_pairs}')
-        self.interval = interval
-        self.num_samples = num_samples
-        self.num_pairs = num_pairs
+        self.interval = check_at_least('interval', interval, 1)
+        self.num_samples = check_at_least('num_samples', num_samples, 1)
+        self.num_pairs = check_at_least('num_pairs', num_pairs, 0)
         self.flow_module = flow_module
         self.pos_radius = pos_radius
-        self.feat_stride = feat_stride
+        self.feat_stride = check_at_least('feat_stride', feat_stride, 1)
+        if display_size is not None:
+            check_at_least('display_size', display_size, 1)
         self.display_size = display_size
         self._handle = None
         self._fields: List[Tensor] = []

@@ -8,6 +8,7 @@ import numpy as np
 from mmengine.logging import MMLogger
 
 from mmhvc.registry import METRICS
+from mmhvc.utils import check_at_least
 from ..functional.part_miou import intersect_and_union, iou_from_counts
 from .base_video_metric import BaseVideoMetric
 from .prediction_files import save_label_maps
@@ -67,9 +68,7 @@ class VIPMetric(BaseVideoMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(split, output_dir, collect_device, prefix)
-        if num_classes < 1:
-            raise ValueError(f'num_classes must be >= 1, got {num_classes}')
-        self.num_classes = num_classes
+        self.num_classes = check_at_least('num_classes', num_classes, 1)
         self.ignore_index = ignore_index
         self.score_given_frames = score_given_frames
         self.save_masks = save_masks

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmhvc.registry import MODELS
+from mmhvc.utils import check_at_least, check_positive
 
 
 def crop_bin_centres(
@@ -210,8 +211,7 @@ def positive_pair_sums(
     """
     if not pairs:
         raise ValueError('positive_pair_sums needs at least one (x, y) pair.')
-    if chunk_rows < 1:
-        raise ValueError(f'chunk_rows must be >= 1, got {chunk_rows}.')
+    check_at_least('chunk_rows', chunk_rows, 1)
     n, _, h, w = pairs[0][0].shape
     maps = []
     for x, y in pairs:
@@ -261,14 +261,10 @@ class HybridCorrespondenceLoss(nn.Module):
                  eps: float = 1e-6,
                  chunk_rows: int = 4) -> None:
         super().__init__()
-        if pos_radius <= 0:
-            raise ValueError(f'pos_radius must be > 0, got {pos_radius}.')
-        if chunk_rows < 1:
-            raise ValueError(f'chunk_rows must be >= 1, got {chunk_rows}.')
-        self.pos_radius = pos_radius
+        self.pos_radius = check_positive('pos_radius', pos_radius)
         self.loss_weight = loss_weight
         self.eps = eps
-        self.chunk_rows = chunk_rows
+        self.chunk_rows = check_at_least('chunk_rows', chunk_rows, 1)
 
     def positive_pair_means(self, pred: Tensor, target: Tensor,
                             flow_fwd: Tensor, flow_bwd: Tensor,

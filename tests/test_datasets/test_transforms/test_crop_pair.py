@@ -200,21 +200,22 @@ def test_bad_images_are_rejected_naming_the_file():
         transform(dict(img_path='nothing.jpg'))
 
 
-@pytest.mark.parametrize('kwargs', [
-    dict(size=0),
-    dict(size=(8, 8, 8)),
-    dict(scale=(0.6, 0.2)),
-    dict(scale=(0.0, 0.0)),
-    dict(scale=(0.5, 1.5)),
-    dict(ratio=(0.0, 1.0)),
-    dict(ratio=(2.0, 1.0)),
-    dict(interpolation='cubic'),
-    dict(backend='pillow', interpolation='bicubic'),
-    dict(backend='skimage'),
-    dict(max_attempts=0),
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(size=0), r'size .* got \(0, 0\)'),
+    (dict(size=(8, 8, 8)), r'size .* got \(8, 8, 8\)'),
+    (dict(scale=(0.6, 0.2)), r'scale .* got \(0.6, 0.2\)'),
+    (dict(scale=(0.0, 0.0)), r'scale .* got \(0.0, 0.0\)'),
+    (dict(scale=(0.5, 1.5)), r'scale .* got \(0.5, 1.5\)'),
+    (dict(ratio=(0.0, 1.0)), r'ratio .* got \(0.0, 1.0\)'),
+    (dict(ratio=(2.0, 1.0)), r'ratio .* got \(2.0, 1.0\)'),
+    (dict(interpolation='cubic'), "interpolation .* got 'cubic'"),
+    (dict(backend='pillow',
+          interpolation='bicubic'), "backend 'pillow', got 'bicubic'"),
+    (dict(backend='skimage'), "backend .* got 'skimage'"),
+    (dict(max_attempts=0), 'max_attempts .* got 0'),
 ])
-def test_invalid_arguments(kwargs):
-    with pytest.raises(ValueError):
+def test_invalid_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
         RandomResizedCropPair(**kwargs)
 
 

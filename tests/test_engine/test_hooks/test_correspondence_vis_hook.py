@@ -207,6 +207,16 @@ def test_hook_idle_between_intervals(tmp_path):
 def test_hook_rejects_bad_settings_and_inputs(tmp_path):
     with pytest.raises(ValueError, match='interval'):
         CorrespondenceVisualizationHook(interval=0)
+    for setting, message in [
+        (dict(num_samples=0), 'num_samples must be >= 1, got 0'),
+        (dict(num_pairs=-1), 'num_pairs must be >= 0, got -1'),
+        (dict(feat_stride=0), 'feat_stride must be >= 1, got 0'),
+        (dict(display_size=0), 'display_size must be >= 1, got 0'),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            CorrespondenceVisualizationHook(**setting)
+    assert CorrespondenceVisualizationHook(
+        num_pairs=0, display_size=None).display_size is None
     model = tiny_hvc()
     batch = make_batch(tmp_path, num=1)
     batch['data_samples'] = [BaseDataElement(crop_boxes=torch.zeros(2, 4))]
