@@ -1,5 +1,5 @@
 """Label propagation with the CRW/HVC test-time context and top-k kernel."""
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModule
@@ -53,17 +53,18 @@ class LabelPropagator(BaseModule):
             distinct previous frames) instead of the padded reference context.
         restrict_long_term: Restrict the long-term frame to the radius as
             well. The reference does not.
-        bf16_prefilter: Score in bfloat16 first and re-score the candidates
-            near the k-th best exactly (see
-            :class:`~mmhvc.models.propagation.topk_kernel.TopkKernel`). None
-            enables it on CPUs with bfloat16 dot-product instructions
-            (AVX512-BF16 or AMX), where it is several times faster than
-            float32 scoring. It relies on float32 accumulation of bfloat16
-            products, so on CUDA enable it only when
+        bf16_prefilter: Score in bfloat16 first and score again exactly
+            only the blocks that can hold a top-k candidate (see
+            :class:`~mmhvc.models.propagation.topk_kernel.TopkKernel`); the
+            selection is that of exact scores. Off by default: on real
+            video features it skips too little to be faster
+            (docs/benchmarks.md). It relies on float32 accumulation of
+            bfloat16 products, so on CUDA enable it only when
             ``torch.backends.cuda.matmul`` does not allow reduced-precision
             bfloat16 reductions (``allow_bf16_reduced_precision_reduction``).
-        tile_size: Side of the query blocks; a speed/memory trade-off that
-            does not change the result.
+        tile_size: Query blocks ``(rows, columns)``, or one int for square
+            blocks; a speed/memory trade-off that does not change the
+            result.
         init_cfg: Initialisation config (the propagator has no weights).
     """
 
@@ -74,8 +75,8 @@ class LabelPropagator(BaseModule):
                  context_size: int = 50,
                  dedup_context: bool = False,
                  restrict_long_term: bool = False,
-                 bf16_prefilter: Optional[bool] = None,
-                 tile_size: int = 12,
+                 bf16_prefilter: bool = False,
+                 tile_size: Union[int, Tuple[int, int]] = (24, 6),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.kernel = TopkKernel(radius, topk, temperature,

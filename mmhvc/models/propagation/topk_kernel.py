@@ -1,96 +1,72 @@
-"""The tiled top-k kernel of label propagation (scores, bf16 prefilter,
-selection and aggregation)."""
+"""The windowed top-k kernel of label propagation (window scores, candidate
+selection, bf16 prefilter, aggregation)."""
 import math
 from collections import Counter
-from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import (Callable, Dict, List, NamedTuple, Optional, Sequence,
+                    Tuple, Union)
 
 import torch
 from torch import Tensor
 
+from .bf16_prefilter import NeededBlocks, bf16_score_error, needed_blocks
 from .context_memory import ContextMemory
-
-#: Unit roundoff of bfloat16 (8 significant bits) and of float32.
-_BF16_ROUNDOFF = 2.0**-9
-_FP32_ROUNDOFF = 2.0**-24
-
-
-def bf16_score_error(channels: int) -> float:
-    """Bound on ``|s_bf16 - q.k| / (|q| |k|)`` for one dot product.
-
-    ``s_bf16`` is computed from ``q`` and ``k`` rounded to bfloat16,
-    accumulated in float32 over ``channels`` terms (any order) and rounded
-    to bfloat16: input rounding contributes ``2u + u**2`` (``u = 2**-9``),
-    accumulation ``gamma = C u32 / (1 - C u32)`` of the products' sum and the
-    output rounding ``u`` of the result. A 5% margin is added.
-    """
-    rel_in = 2 * _BF16_ROUNDOFF + _BF16_ROUNDOFF**2
-    gamma = channels * _FP32_ROUNDOFF / (1 - channels * _FP32_ROUNDOFF)
-    rel_sum = rel_in + gamma * (1 + rel_in)
-    return 1.05 * (rel_sum + _BF16_ROUNDOFF * (1 + rel_sum))
-
-
-class _Tile(NamedTuple):
-    """A block of query positions and the key window its radius reaches.
-
-    ``rows``/``cols`` are the query block and ``win_rows``/``win_cols`` the
-    key window (feature-grid cells, half-open). ``gather`` ``(Q, D)`` maps
-    every (query, disk offset) pair to its key's index in the flattened
-    window; pairs whose key falls outside the grid map to index 0 and get
-    ``-inf`` from ``bias`` ``(Q, D)``, which is ``None`` for inner tiles.
-    """
-    rows: slice
-    cols: slice
-    win_rows: slice
-    win_cols: slice
-    gather: Tensor
-    bias: Optional[Tensor]
-
+from .query_tiles import QueryTile, disk_reach, make_query_tiles
 
 class _Group(NamedTuple):
-    """What one context needs from the shared window scores."""
-    window_pos: Tensor  # (n_g,) positions of its frames in the window slots
-    window_slots: Tensor  # (n_g,) memory slots of those frames
-    window_counts: Tensor  # (n_g,) multiplicity of each frame
-    uses_all_window_slots: bool
-    global_slot: Optional[int]  # long-term slot compared at every position
+    """How one context uses the memory.
 
-
-class _Source(NamedTuple):
-    """Candidate scores of a query block and how to locate them.
-
-    ``scores`` ``(Q, M)``; ``rows(q_index, column)`` gives the memory rows
-    (``slot * h * w + position``) and ``counts(column)`` the multiplicities
-    of selected columns.
+    ``window`` ``(n_g,)`` are the positions of its radius-restricted frames
+    among the window slots, ``slots`` their memory slots and ``counts``
+    their multiplicities. ``long_term`` is the slot compared with every
+    position (None when restricted); its copies among the short-term
+    frames (``long_term_copies``) add to the multiplicity inside each disk.
     """
-    scores: Tensor
-    rows: Callable[[Tensor], Tensor]
-    counts: Callable[[Tensor], Tensor]
+    window: Tensor
+    slots: Tensor
+    counts: Tensor
+    all_window: bool
+    long_term: Optional[int]
+    long_term_copies: int
 
 
-def _buffer(workspace: Dict[str, Tensor],
-            name: str,
-            shape: tuple,
-            like: Tensor,
-            reserve: int = 0) -> Tensor:
-    """A contiguous ``shape`` view of the reusable buffer ``name``.
-
-    A buffer that is too small is replaced by one of at least ``reserve``
-    elements, so that large temporaries are allocated once rather than per
-    tile or frame (which also keeps the heap from fragmenting).
-    """
-    numel = math.prod(shape)
-    if name not in workspace or workspace[name].numel() < numel:
-        workspace[name] = like.new_empty(max(numel, reserve))
-    return workspace[name][:numel].view(shape)
+#: Candidate scores ``(Q, M)`` of a query block and a function mapping
+#: selected columns ``(Q, k)`` to their memory rows and multiplicities.
+_Candidates = Tuple[Tensor, Callable[[Tensor], Tuple[Tensor, Tensor]]]
 
 
-def _native_bf16(device: torch.device) -> bool:
-    """Whether ``device`` is a CPU with bfloat16 dot-product instructions."""
-    if device.type != 'cpu':
-        return False
-    checks = ('_is_avx512_bf16_supported', '_is_amx_tile_supported')
-    return any(
-        getattr(torch.cpu, name, lambda: False)() for name in checks)
+def _buffer(workspace: Dict[str, Tensor], name: str, numel: int,
+            like: Tensor) -> Tensor:
+    """The first ``numel`` elements of the reusable flat buffer ``name``
+    (reallocated when too small, so large temporaries are allocated once per
+    video rather than per tile)."""
+    if name not in workspace or workspace[name].numel() < numel or \
+            workspace[name].dtype != like.dtype:
+        workspace[name] = like.new_empty(numel)
+    return workspace[name][:numel]
+
+
+def _runs(flags: Sequence[bool]) -> List[Tuple[int, int]]:
+    """Half-open ``(start, stop)`` ranges of the consecutive true flags."""
+    runs: List[Tuple[int, int]] = []
+    for i, flag in enumerate(flags):
+        if not flag:
+            continue
+        if runs and runs[-1][1] == i:
+            runs[-1] = (runs[-1][0], i + 1)
+        else:
+            runs.append((i, i + 1))
+    return runs
+
+
+
+class _Scores(NamedTuple):
+    """Scores of a query block: the window buffer (None without
+    radius-restricted frames), per group its ``(D, Q)`` cell maxima (None
+    without such frames) and per long-term slot ``(P', Q)`` scores, ``P'``
+    the positions padded with ``-inf`` to whole runs."""
+    window: Optional[Tensor]
+    cell_max: List[Optional[Tensor]]
+    long_term: Dict[int, Tensor]
 
 
 class TopkKernel:
@@ -103,23 +79,48 @@ class TopkKernel:
     ``m`` times counting as ``m`` tied candidates, are softmax-weighted with
     ``temperature`` and their soft labels summed.
 
-    The query grid is cut into ``tile_size x tile_size`` blocks; each block
-    is multiplied with the ``(tile_size + 2 * reach)**2`` key window of every
-    distinct context frame in one matrix product (shared by all contexts),
-    and the scores inside each query's disk are gathered. With
-    ``bf16_prefilter`` the scores are first computed in bfloat16, and every
-    candidate within twice :func:`bf16_score_error` of the k-th best is
-    re-scored in the feature dtype, so the selection is that of exact scores.
+    Scores: the query grid is cut into ``tile_size`` blocks (rows, columns).
+    For each key row that a block's disks reach, the block's queries whose
+    disk meets the row are multiplied with the keys of the row that any of
+    them reaches, in all distinct radius-restricted frames at once (one
+    batched product per key row, shared by all contexts). Tall narrow
+    blocks keep this close to the disks: 24 x 6 blocks compute about 1.45
+    times the disk area, a square window around a 12 x 12 block 2.6 times.
+    The long-term frame is multiplied with the whole block.
+
+    Selection: the k best candidates of a query are among those of the k
+    groups with the largest maxima, for any grouping of the candidates (up
+    to the order of exact ties). Short-term candidates are grouped by key
+    cell (the same position in every frame; the maximum over frames is one
+    elementwise reduction), long-term candidates in runs of about
+    ``sqrt(h * w / topk)`` positions; only the members of the top-k groups
+    enter the final top-k, which counts each frame's multiplicity. Copies
+    of the long-term frame among the short-term frames (the padded context
+    of the first frames) raise the multiplicity of the long-term candidates
+    inside the disk rather than being scored again.
+
+    With ``bf16_prefilter`` all scores are first computed in bfloat16. The
+    k-th best bfloat16 candidate ``tau`` of a query bounds every exact
+    top-k candidate from below by ``tau - 2 e`` (``e`` from
+    :func:`bf16_score_error`), and only the (key row, frame) blocks and
+    long-term runs holding a bfloat16 score above that are scored again in
+    the feature dtype; the others are left out, so the selection is that of
+    exact scores. Real video features have many candidates close to the
+    k-th best, so it rarely skips enough to pay for the first pass (see
+    docs/benchmarks.md); it is off by default.
 
     Args:
         radius: Spatial radius in feature cells (strict, ``> 0``).
         topk: Number of neighbours per query position (``>= 1``).
         temperature: Softmax temperature of the dot products (``> 0``).
         restrict_long_term: Restrict the long-term frame to the radius too.
-        bf16_prefilter: Score in bfloat16 first; None enables it on CPUs with
-            bfloat16 dot-product instructions.
-        tile_size: Side of the query blocks (``>= 1``); a speed/memory
-            trade-off that does not change the result.
+        bf16_prefilter: Score in bfloat16 first (see above). On CUDA it
+            relies on float32 accumulation of bfloat16 products, so enable
+            it only when ``torch.backends.cuda.matmul`` does not allow
+            reduced-precision bfloat16 reductions.
+        tile_size: Query block ``(rows, columns)``, or one int for square
+            blocks (``>= 1``); a speed/memory trade-off that does not change
+            the result.
     """
 
     def __init__(self,
@@ -127,38 +128,34 @@ class TopkKernel:
                  topk: int = 15,
                  temperature: float = 0.1,
                  restrict_long_term: bool = False,
-                 bf16_prefilter: Optional[bool] = None,
-                 tile_size: int = 12) -> None:
+                 bf16_prefilter: bool = False,
+                 tile_size: Union[int, Tuple[int, int]] = (24, 6)) -> None:
         if radius <= 0:
             raise ValueError(f'radius must be > 0, got {radius}')
         if topk < 1:
             raise ValueError(f'topk must be >= 1, got {topk}')
         if temperature <= 0:
             raise ValueError(f'temperature must be > 0, got {temperature}')
-        if tile_size < 1:
-            raise ValueError(f'tile_size must be >= 1, got {tile_size}')
+        if isinstance(tile_size, int):
+            tile_size = (tile_size, tile_size)
+        if len(tile_size) != 2 or min(tile_size) < 1:
+            raise ValueError('tile_size must be an int or (rows, columns), '
+                             f'each >= 1, got {tile_size}')
         self.radius = float(radius)
         self.topk = topk
         self.temperature = temperature
         self.restrict_long_term = restrict_long_term
         self.bf16_prefilter = bf16_prefilter
-        self.tile_size = tile_size
-        self.reach = math.ceil(self.radius) - 1
-        span = torch.arange(-self.reach, self.reach + 1)
-        dy, dx = torch.meshgrid(span, span, indexing='ij')
-        inside = dy**2 + dx**2 < self.radius**2
-        self._offsets = (dy[inside], dx[inside])
-        self._tile_cache: Dict[tuple, List[_Tile]] = {}
+        self.tile_size = (int(tile_size[0]), int(tile_size[1]))
+        self.reach = disk_reach(self.radius)
+        self._tile_cache: Dict[tuple, List[QueryTile]] = {}
 
     def coarse_dtype(self, device: torch.device,
                      dtype: torch.dtype) -> Optional[torch.dtype]:
-        """bfloat16 when the prefilter is used for features of ``dtype`` on
-        ``device``, else None."""
-        prefilter = self.bf16_prefilter
-        if prefilter is None:
-            prefilter = _native_bf16(torch.device(device))
-        return torch.bfloat16 if prefilter and dtype != torch.bfloat16 \
-            else None
+        """bfloat16 when the prefilter is used for features of ``dtype``
+        (on any ``device``), else None."""
+        return torch.bfloat16 if self.bf16_prefilter and \
+            dtype != torch.bfloat16 else None
 
     @torch.no_grad()
     def propagate(self, query: Tensor, memory: ContextMemory,
@@ -168,7 +165,7 @@ class TopkKernel:
         Args:
             query: ``(C, h, w)`` L2-normalised query features.
             memory: Holds every frame the contexts refer to.
-            contexts: Per object group, its context frame indices (first the
+            contexts: Per label group, its context frame indices (first the
                 long-term frame, then the short-term frames, repeats allowed).
 
         Returns:
@@ -181,179 +178,243 @@ class TopkKernel:
                 f'query features {tuple(query.shape)} do not match the '
                 f'memory (C, h, w) = '
                 f'{(memory.feats.shape[3], *memory.grid_shape)}')
-        coarse = memory.coarse_feats is not None
-        score_feats = memory.coarse_feats if coarse else memory.feats
-        window_slots, groups = self._plan(memory, contexts, query.device)
-        num_labels = memory.labels.shape[2]
+        window, groups = self._plan(memory, contexts, query.device)
+        long_terms = sorted(
+            {g.long_term for g in groups if g.long_term is not None})
+        grid = (height, width)
+        run = max(1, round(math.sqrt(height * width / self.topk)))
+        labels = memory.labels.view(-1, memory.labels.shape[2])
         outs = [
-            query.new_empty(height, width, num_labels) for _ in contexts
+            query.new_empty(height, width, labels.shape[1]) for _ in contexts
         ]
         queries = query.permute(1, 2, 0)
         bound = bf16_score_error(channels) * float(memory.max_norm.max())
-        workspace = memory.workspace
-        for tile in self._tiles(height, width, query.device, query.dtype):
+        key = (height, width, query.device, query.dtype)
+        if key not in self._tile_cache:  # keep the last grid's tiles only
+            self._tile_cache = {
+                key:
+                make_query_tiles(height, width, self.tile_size, self.radius,
+                                 query.device, query.dtype)
+            }
+        for tile in self._tile_cache[key]:
             block = queries[tile.rows, tile.cols].reshape(-1, channels)
-            score_block = block.to(score_feats.dtype)
-            window = None
-            if len(window_slots):
-                window = self._window_scores(score_block, tile, score_feats,
-                                             window_slots, workspace)
-            tolerance = bound * block.norm(dim=1, keepdim=True) \
-                if coarse else None
-            for group, out in zip(groups, outs):
-                sources = self._sources(group, tile, window, score_block,
-                                        score_feats, workspace)
-                values, counts, rows = self._select(sources, block, memory,
-                                                    tolerance)
+            needed = None
+            if memory.coarse_feats is not None:
+                coarse = self._scores(block, tile, memory.coarse_feats,
+                                      window, groups, long_terms, run,
+                                      memory.workspace, 'coarse')
+                floor = torch.stack([
+                    self._kth_best(
+                        self._candidates(tile, coarse, i, group,
+                                         len(window), grid, run))
+                    for i, group in enumerate(groups)
+                ]).amin(0) - 2 * bound * block.norm(dim=1).float()
+                needed = needed_blocks(tile, coarse.window, coarse.long_term,
+                                       len(window), floor, run)
+            scores = self._scores(block, tile, memory.feats, window, groups,
+                                  long_terms, run, memory.workspace, 'exact',
+                                  needed)
+            for i, (group, out) in enumerate(zip(groups, outs)):
+                values, counts, rows = self._select(
+                    self._candidates(tile, scores, i, group, len(window),
+                                     grid, run))
                 out[tile.rows, tile.cols] = self._aggregate(
-                    values, counts, rows, memory.labels.view(
-                        -1, num_labels)).view(
-                            tile.rows.stop - tile.rows.start,
-                            tile.cols.stop - tile.cols.start, num_labels)
+                    values, counts, rows, labels).view(
+                        tile.rows.stop - tile.rows.start,
+                        tile.cols.stop - tile.cols.start, labels.shape[1])
         return [out.permute(2, 0, 1).contiguous() for out in outs]
 
-    def _sources(self, group: _Group, tile: _Tile, window: Optional[Tensor],
-                 score_block: Tensor, score_feats: Tensor,
-                 workspace: Dict[str, Tensor]) -> List[_Source]:
-        """Candidate sources of a group for a tile: its frames' disks in the
-        window scores and, unless restricted, the whole long-term frame."""
-        height, width = score_feats.shape[1:3]
-        num_pos = height * width
-        num_offsets = len(self._offsets[0])
-        sources = []
-        if len(group.window_pos):
-            scores = window if group.uses_all_window_slots else \
-                window.index_select(1, group.window_pos)
-            win_width = tile.win_cols.stop - tile.win_cols.start
-
-            def window_rows(index: Tensor) -> Tensor:
-                local = tile.gather.gather(1, index % num_offsets)
-                pos = (tile.win_rows.start + local // win_width) * width + \
-                    tile.win_cols.start + local % win_width
-                slot = group.window_slots[index // num_offsets]
-                return slot * num_pos + pos
-
-            sources.append(
-                _Source(
-                    scores.reshape(scores.shape[0], -1), window_rows,
-                    lambda index: group.window_counts[index // num_offsets]))
-        if group.global_slot is not None:
-            keys = score_feats[group.global_slot].view(num_pos, -1)
-            scores = _buffer(workspace, 'global',
-                             (score_block.shape[0], num_pos), score_block)
-            torch.mm(score_block, keys.T, out=scores)
-            offset = group.global_slot * num_pos
-            dtype = group.window_counts.dtype
-            sources.append(
-                _Source(scores, lambda index: offset + index,
-                        lambda index: torch.ones_like(index, dtype=dtype)))
-        return sources
-
-    def _select(self, sources: List[_Source], block: Tensor,
-                memory: ContextMemory, tolerance: Optional[Tensor]
-                ) -> Tuple[Tensor, Tensor, Tensor]:
-        """The candidates that can be in the top-k, with exact scores.
-
-        Without ``tolerance`` the scores are exact and the top-k of each
-        source is returned. Otherwise, with ``tau`` the k-th best coarse
-        score over the sources, every candidate scoring at least
-        ``tau - 2 * tolerance`` is kept (the exact k-th best is at least
-        ``tau - tolerance``) and re-scored from ``memory.feats``.
-
-        Returns:
-            ``(values, counts, rows)``, each ``(Q, M)``: dot products,
-            multiplicities and memory rows of the candidates.
-        """
-        values, counts, rows = [], [], []
-        if tolerance is None:
-            for source in sources:
-                value, index = source.scores.topk(
-                    min(self.topk, source.scores.shape[1]), dim=1)
-                values.append(value)
-                counts.append(source.counts(index))
-                rows.append(source.rows(index))
-            return torch.cat(values, 1), torch.cat(counts, 1), torch.cat(
-                rows, 1)
-        keep = [min(4 * self.topk, s.scores.shape[1]) for s in sources]
-        tops = [s.scores.topk(k, dim=1) for s, k in zip(sources, keep)]
-        best = torch.cat([value[:, :self.topk] for value, _ in tops], 1)
-        kth = best.topk(min(self.topk, best.shape[1]), dim=1).values[:, -1:]
-        floor = kth.to(tolerance.dtype) - 2 * tolerance
-        if best.shape[1] < self.topk:
-            floor = torch.full_like(floor, float('-inf'))
-        for i, source in enumerate(sources):
-            while keep[i] < source.scores.shape[1] and bool(
-                    (tops[i].values[:, -1:].to(floor.dtype) >= floor).any()):
-                keep[i] = min(2 * keep[i], source.scores.shape[1])
-                tops[i] = source.scores.topk(keep[i], dim=1)
-            above = tops[i].values.to(floor.dtype) >= floor
-            needed = int(above.sum(1).max())
-            if needed == 0:
-                continue
-            coarse = tops[i].values[:, :needed]
-            index = tops[i].indices[:, :needed]
-            row = source.rows(index)
-            keys = memory.feats.view(-1, block.shape[1]).index_select(
-                0, row.view(-1)).view(*row.shape, block.shape[1])
-            exact = torch.bmm(keys, block[:, :, None])[..., 0]
-            values.append(exact.masked_fill_(coarse.isneginf(),
-                                             float('-inf')))
-            counts.append(source.counts(index))
-            rows.append(row)
-        return torch.cat(values, 1), torch.cat(counts, 1), torch.cat(rows, 1)
-
-    def _window_scores(self, block: Tensor, tile: _Tile, feats: Tensor,
-                       slots: Tensor, workspace: Dict[str, Tensor]) -> Tensor:
-        """Dot products of a query block with its disks in memory slots.
-
-        Args:
-            block: ``(Q, C)`` queries of ``tile``, in the dtype of ``feats``.
-            tile: The tile.
-            feats: ``(S, h, w, C)`` memory features.
-            slots: ``(n,)`` memory slots, increasing.
-            workspace: Reusable buffers (keyed by name), sized for a full
-                memory and the largest tile when first needed.
-
-        Returns:
-            ``(Q, n, D)`` scores, ``D`` the disk offsets; ``-inf`` where the
-            key lies outside the grid. A view into ``workspace``.
-        """
+    def _scores(self,
+                block: Tensor,
+                tile: QueryTile,
+                feats: Tensor,
+                window: List[int],
+                groups: List[_Group],
+                long_terms: List[int],
+                run: int,
+                workspace: Dict[str, Tensor],
+                name: str,
+                needed: Optional[NeededBlocks] = None) -> _Scores:
+        """Scores of the queries ``block`` ``(Q, C)`` of ``tile`` against
+        ``feats`` ``(S, h, w, C)``, in the dtype of ``feats``; blocks that
+        ``needed`` leaves out score ``-inf``."""
+        block = block.to(feats.dtype)
         num_query, channels = block.shape
-        num_slots, height, width = feats.shape[:3]
-        side = self.tile_size + 2 * self.reach
-        most_keys = num_slots * min(side, height) * min(side, width)
-        most_queries = min(self.tile_size, height) * min(
-            self.tile_size, width)
-        window = feats[:, tile.win_rows, tile.win_cols]
-        keys = _buffer(workspace, 'keys', (len(slots), ) + window.shape[1:],
-                       block, most_keys * channels)
-        first, last = int(slots[0]), int(slots[-1])
-        if last - first + 1 == len(slots):
-            keys.copy_(window[first:last + 1])
-        else:
-            torch.index_select(window, 0, slots, out=keys)
-        scores = _buffer(workspace, 'scores',
-                         (num_query, keys[..., 0].numel()), block,
-                         most_queries * most_keys)
-        torch.mm(block, keys.view(-1, channels).T, out=scores)
-        cand = _buffer(workspace, 'cand',
-                       (num_query, len(slots), tile.gather.shape[1]), block,
-                       most_queries * num_slots * tile.gather.shape[1])
-        torch.gather(
-            scores.view(num_query, len(slots), -1),
-            2,
-            tile.gather[:, None].expand(-1, len(slots), -1),
-            out=cand)
-        if tile.bias is not None:
-            cand += tile.bias[:, None].to(cand.dtype)
-        return cand
+        num_pos = feats.shape[1] * feats.shape[2]
+        n = len(window)
+        buffer = _buffer(workspace, f'{name}_window', n * tile.size,
+                         block) if n else None
+        cell_max: List[Optional[Tensor]] = [
+            tile.bias.to(block.dtype, copy=True) if len(g.window) else None
+            for g in groups
+        ]
+        win_height = tile.win_rows.stop - tile.win_rows.start
+        win_width = tile.win_cols.stop - tile.win_cols.start
+        for i, row in enumerate(tile.key_rows if n else []):
+            num_cols = row.cols.stop - row.cols.start
+            num_rows = row.queries.stop - row.queries.start
+            out = buffer[n * row.offset:n * (row.offset + num_cols *
+                                             num_rows)].view(
+                                                 n, num_cols, num_rows)
+            keep = [True] * n if needed is None else needed.window[i]
+            if not all(keep):
+                out.fill_(float('-inf'))
+            queries_t = block[row.queries].T
+            for start, stop in self._slot_runs(window, keep):
+                torch.bmm(
+                    feats[window[start]:window[stop - 1] + 1, row.row,
+                          row.cols],
+                    queries_t.expand(stop - start, -1, -1),
+                    out=out[start:stop])
+            cells = (slice(row.row - tile.win_rows.start,
+                           row.row - tile.win_rows.start + 1),
+                     slice(row.cols.start - tile.win_cols.start,
+                           row.cols.stop - tile.win_cols.start),
+                     row.queries)
+            for group, maxima in zip(groups, cell_max):
+                if maxima is not None:
+                    part = out if group.all_window else out.index_select(
+                        0, group.window)
+                    maxima.view(win_height, win_width,
+                                num_query)[cells] += part.amax(0)[None]
+        long_term = {}
+        padded = -(-num_pos // run) * run
+        for j, slot in enumerate(long_terms):
+            scores = _buffer(workspace, f'{name}_long_term{j}',
+                             padded * num_query, block).view(
+                                 padded, num_query)
+            keys = feats[slot].view(num_pos, channels)
+            keep = [True] if needed is None else needed.long_term[slot]
+            ranges = [(0, num_pos)] if needed is None else [
+                (start * run, min(stop * run, num_pos))
+                for start, stop in _runs(keep)
+            ]
+            scores.fill_(float('-inf')) if needed is not None else \
+                scores[num_pos:].fill_(float('-inf'))
+            for start, stop in ranges:
+                torch.mm(keys[start:stop], block.T, out=scores[start:stop])
+            long_term[slot] = scores
+        return _Scores(buffer, cell_max, long_term)
+
+    @staticmethod
+    def _slot_runs(window: List[int],
+                   keep: List[bool]) -> List[Tuple[int, int]]:
+        """Ranges of kept window positions whose memory slots are
+        consecutive (one batched product each)."""
+        runs: List[Tuple[int, int]] = []
+        for i, flag in enumerate(keep):
+            if not flag:
+                continue
+            if runs and runs[-1][1] == i and window[i] == window[i - 1] + 1:
+                runs[-1] = (runs[-1][0], i + 1)
+            else:
+                runs.append((i, i + 1))
+        return runs
+
+    def _kth_best(self, parts: List[_Candidates]) -> Tensor:
+        """``(Q,)`` float32 k-th best candidate score (``-inf`` when there
+        are fewer than ``topk`` candidates)."""
+        values = self._select(parts)[0].float()
+        if values.shape[1] < self.topk:
+            return torch.full_like(values[:, 0], float('-inf'))
+        return values[:, -1]
+
+    def _candidates(self, tile: QueryTile, scores: _Scores, index: int,
+                    group: _Group, num_window: int, grid: Tuple[int, int],
+                    run: int) -> List[_Candidates]:
+        """Candidates of group ``index`` for the queries of ``tile``: the
+        members of its top-k key cells and of its top-k long-term runs."""
+        parts = []
+        if scores.cell_max[index] is not None:
+            parts.append(
+                self._window_candidates(tile, scores.window,
+                                        scores.cell_max[index], group,
+                                        num_window, grid[0] * grid[1]))
+        if group.long_term is not None:
+            parts.append(
+                self._long_term_candidates(
+                    tile, scores.long_term[group.long_term], group, grid,
+                    run))
+        return parts
+
+    def _window_candidates(self, tile: QueryTile, window: Tensor,
+                           cell_max: Tensor, group: _Group, num_window: int,
+                           num_pos: int) -> _Candidates:
+        """Scores ``(Q, k * n_g)`` of the group's frames at the ``k`` key
+        cells with the best maxima of each query."""
+        num_query = cell_max.shape[1]
+        k = min(self.topk, cell_max.shape[0])
+        best, cells = cell_max.T.topk(k, dim=1)
+        start = tile.cell_index.gather(1, cells) + \
+            tile.cell_offset[cells] * num_window
+        index = start[..., None] + tile.cell_stride[cells][..., None] * \
+            group.window
+        values = window.take(index).masked_fill_(best.isneginf()[..., None],
+                                                 float('-inf'))
+        num_frames = len(group.window)
+
+        def decode(column: Tensor) -> Tuple[Tensor, Tensor]:
+            frame = column % num_frames
+            pos = tile.cell_pos[cells.gather(1, column // num_frames)]
+            return group.slots[frame] * num_pos + pos, group.counts[frame]
+
+        return values.view(num_query, -1), decode
+
+    def _long_term_candidates(self, tile: QueryTile, scores: Tensor,
+                              group: _Group, grid: Tuple[int, int],
+                              run: int) -> _Candidates:
+        """Scores ``(Q, k * run)`` of the long-term frame in the ``k`` runs
+        of positions with the best maxima of each query."""
+        padded, num_query = scores.shape
+        height, width = grid
+        num_pos = height * width
+        k = min(self.topk, padded // run)
+        _, runs = scores.view(-1, run, num_query).amax(1).T.topk(k, dim=1)
+        pos = (runs[..., None] * run +
+               torch.arange(run, device=scores.device)).view(num_query, -1)
+        values = scores.take(pos * num_query + torch.arange(
+            num_query, device=scores.device)[:, None])
+
+        def decode(column: Tensor) -> Tuple[Tensor, Tensor]:
+            p = pos.gather(1, column)
+            counts = torch.ones(p.shape, dtype=scores.dtype,
+                                device=p.device)
+            if group.long_term_copies:
+                dy = p // width - (tile.query_pos // width)[:, None]
+                dx = p % width - (tile.query_pos % width)[:, None]
+                counts += group.long_term_copies * (
+                    dy * dy + dx * dx < self.radius**2)
+            return group.long_term * num_pos + p.clamp(max=num_pos - 1), \
+                counts
+
+        return values, decode
+
+    def _select(self, parts: List[_Candidates]
+                ) -> Tuple[Tensor, Tensor, Tensor]:
+        """The ``topk`` best candidates ``(Q, k)`` in descending order, with
+        their multiplicities and memory rows."""
+        values = torch.cat([p[0] for p in parts], 1) if len(parts) > 1 \
+            else parts[0][0]
+        values, column = values.topk(min(self.topk, values.shape[1]), dim=1)
+        rows = counts = None
+        start = 0
+        for part, decode in parts:
+            stop = start + part.shape[1]
+            mine = (column >= start) & (column < stop)
+            row, count = decode((column - start).clamp(0, stop - start - 1))
+            rows = row if rows is None else torch.where(mine, row, rows)
+            counts = count.to(values.dtype) if counts is None else \
+                torch.where(mine, count.to(values.dtype), counts)
+            start = stop
+        return values, counts, rows
 
     def _aggregate(self, values: Tensor, counts: Tensor, rows: Tensor,
                    labels: Tensor) -> Tensor:
         """Softmax-weighted labels of the top-k of a candidate multiset.
 
         Args:
-            values: ``(Q, M)`` dot products of distinct candidates.
+            values: ``(Q, M)`` dot products of distinct candidates, in
+                descending order.
             counts: ``(Q, M)`` multiplicity of each candidate.
             rows: ``(Q, M)`` row of each candidate in ``labels``.
             labels: ``(S * h * w, L)`` soft labels of the memory.
@@ -363,82 +424,44 @@ class TopkKernel:
             multiplicity ``m`` counted up to ``m`` times, weighted by
             ``softmax(value / temperature)``.
         """
-        values, order = values.sort(dim=1, descending=True)
-        counts = counts.gather(1, order).to(values.dtype)
         before = counts.cumsum(1) - counts
         taken = torch.minimum(counts, (self.topk - before).clamp(min=0))
         weights = taken * ((values - values[:, :1]) / self.temperature).exp()
         weights = weights / weights.sum(1, keepdim=True)
-        return torch.einsum('qm,qml->ql', weights,
-                            labels[rows.gather(1, order)])
+        return torch.einsum('qm,qml->ql', weights, labels[rows])
 
     def _plan(self, memory: ContextMemory, contexts: Sequence[Sequence[int]],
-              device: torch.device) -> Tuple[Tensor, List[_Group]]:
-        """Distinct radius-restricted frames of all contexts (as memory
-        slots) and, per context, how it uses them."""
+              device: torch.device) -> Tuple[List[int], List[_Group]]:
+        """The distinct radius-restricted memory slots of all contexts
+        (increasing) and, per context, how it uses them."""
         per_context = []
         for context in contexts:
             if len(context) == 0:
                 raise ValueError('a context must hold at least one frame')
             counts = Counter(memory.slot(f) for f in context[1:])
-            global_slot = memory.slot(context[0])
+            long_term = memory.slot(context[0])
             if self.restrict_long_term:
-                counts[global_slot] += 1
-                global_slot = None
-            per_context.append((counts, global_slot))
-        window = sorted(set().union(*(c for c, _ in per_context)))
+                counts[long_term] += 1
+                per_context.append((counts, None, 0))
+            else:
+                per_context.append(
+                    (counts, long_term, counts.pop(long_term, 0)))
+        window = sorted(set().union(*(c for c, _, _ in per_context)))
         position = {slot: i for i, slot in enumerate(window)}
         groups = []
-        for counts, global_slot in per_context:
+        for counts, long_term, copies in per_context:
             slots = sorted(counts)
             groups.append(
                 _Group(
-                    window_pos=torch.tensor([position[s] for s in slots],
-                                            dtype=torch.long,
-                                            device=device),
-                    window_slots=torch.tensor(
+                    window=torch.tensor([position[s] for s in slots],
+                                        dtype=torch.long,
+                                        device=device),
+                    slots=torch.tensor(
                         slots, dtype=torch.long, device=device),
-                    window_counts=torch.tensor([counts[s] for s in slots],
-                                               dtype=memory.feats.dtype,
-                                               device=device),
-                    uses_all_window_slots=slots == window,
-                    global_slot=global_slot))
-        return torch.tensor(window, dtype=torch.long, device=device), groups
-
-    def _tiles(self, height: int, width: int, device: torch.device,
-               dtype: torch.dtype) -> List[_Tile]:
-        """Query blocks of an ``h x w`` grid with their key windows (the last
-        grid seen is cached)."""
-        key = (height, width, device, dtype)
-        if key not in self._tile_cache:
-            self._tile_cache.clear()
-            self._tile_cache[key] = [
-                self._make_tile(y, x, height, width, device, dtype)
-                for y in range(0, height, self.tile_size)
-                for x in range(0, width, self.tile_size)
-            ]
-        return self._tile_cache[key]
-
-    def _make_tile(self, y: int, x: int, height: int, width: int,
-                   device: torch.device, dtype: torch.dtype) -> _Tile:
-        rows = slice(y, min(y + self.tile_size, height))
-        cols = slice(x, min(x + self.tile_size, width))
-        win_rows = slice(max(rows.start - self.reach, 0),
-                         min(rows.stop + self.reach, height))
-        win_cols = slice(max(cols.start - self.reach, 0),
-                         min(cols.stop + self.reach, width))
-        qy, qx = torch.meshgrid(
-            torch.arange(rows.start, rows.stop),
-            torch.arange(cols.start, cols.stop),
-            indexing='ij')
-        ky = qy.reshape(-1, 1) + self._offsets[0]
-        kx = qx.reshape(-1, 1) + self._offsets[1]
-        inside = (ky >= 0) & (ky < height) & (kx >= 0) & (kx < width)
-        local = (ky - win_rows.start) * (win_cols.stop - win_cols.start) + \
-            kx - win_cols.start
-        bias = None
-        if not bool(inside.all()):
-            bias = torch.zeros(inside.shape, dtype=dtype).masked_fill_(
-                ~inside, float('-inf')).to(device)
-        return _Tile(rows, cols, win_rows, win_cols,
-                     local.masked_fill_(~inside, 0).to(device), bias)
+                    counts=torch.tensor([counts[s] for s in slots],
+                                        dtype=memory.feats.dtype,
+                                        device=device),
+                    all_window=slots == window,
+                    long_term=long_term,
+                    long_term_copies=copies))
+        return window, groups

@@ -169,6 +169,6 @@ def test_build_from_registry():
     kernel = propagator.kernel
     assert (kernel.radius, kernel.topk, kernel.temperature,
             kernel.restrict_long_term, kernel.tile_size,
-            kernel.reach) == (6.0, 5, 0.2, True, 7, 5)
+            kernel.reach) == (6.0, 5, 0.2, True, (7, 7), 5)
     assert (propagator.radius, propagator.topk, propagator.temperature,
             propagator.context_size) == (6.0, 5, 0.2, 20)

@@ -3,6 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from mmhvc.models.propagation import ContextMemory
+from mmhvc.models.propagation.query_tiles import half_width
 from mmhvc.models.propagation.topk_kernel import TopkKernel, bf16_score_error
 from mmhvc.testing import dense_label_propagation
 
@@ -156,13 +157,14 @@ def test_invalid_arguments(kwargs):
         TopkKernel(**kwargs)
 
 
-def test_reach_and_disk_offsets():
+def test_reach_and_disk_half_widths():
     # radius 2.5: offsets with dy**2 + dx**2 < 6.25, i.e. a 21-cell disk
-    kernel = TopkKernel(radius=2.5)
-    assert kernel.reach == 2
-    dy, dx = kernel._offsets
-    assert len(dy) == 21
+    assert TopkKernel(radius=2.5).reach == 2
+    widths = [half_width(2.5, dy) for dy in range(-3, 4)]
+    assert widths == [-1, 1, 2, 2, 2, 1, -1]
+    assert sum(2 * w + 1 for w in widths if w >= 0) == 21
     assert TopkKernel(radius=6).reach == 5
+    assert half_width(12, 11) == 4 and half_width(12, 0) == 11
 
 
 def test_coarse_dtype():
