@@ -1,10 +1,8 @@
 """Batch the two crop views of every image, normalised, on the device."""
-from typing import Optional, Sequence
-
 import torch
-from mmengine.model import BaseDataPreprocessor
 
 from mmhvc.registry import MODELS
+from .normalizing_preprocessor import NormalizingPreprocessor
 
 # Training normalisation of HVC, on 0-255 pixel values, RGB order.
 HVC_TRAIN_MEAN = (0.4914 * 255, 0.4822 * 255, 0.4465 * 255)
@@ -12,7 +10,7 @@ HVC_TRAIN_STD = (0.2023 * 255, 0.1994 * 255, 0.2010 * 255)
 
 
 @MODELS.register_module()
-class HVCDataPreprocessor(BaseDataPreprocessor):
+class HVCDataPreprocessor(NormalizingPreprocessor):
     """Stack view pairs into one batch, convert to float and normalise.
 
     Input (from the data loader with ``pseudo_collate``):
@@ -26,34 +24,14 @@ class HVCDataPreprocessor(BaseDataPreprocessor):
     the channels when ``bgr_to_rgb`` is True. The data samples (with their
     ``crop_boxes``) are moved to the same device.
 
-    Args:
-        mean: Per-channel mean in 0-255 units, in the output channel order
-            (RGB when ``bgr_to_rgb`` is True).
-        std: Per-channel standard deviation in 0-255 units, same order.
-        bgr_to_rgb: Whether to reverse the channel order of the inputs.
-        non_blocking: Whether to copy to the device without blocking.
+    The arguments (``mean``, ``std``, ``bgr_to_rgb``, ``non_blocking``) are
+    those of :class:`NormalizingPreprocessor`; ``mean`` and ``std`` default
+    to HVC's training statistics, ``HVC_TRAIN_MEAN`` and ``HVC_TRAIN_STD``.
     """
 
-    def __init__(self,
-                 mean: Sequence[float] = HVC_TRAIN_MEAN,
-                 std: Sequence[float] = HVC_TRAIN_STD,
-                 bgr_to_rgb: bool = True,
-                 non_blocking: Optional[bool] = False) -> None:
-        super().__init__(non_blocking)
-        if len(mean) != 3 or len(std) != 3:
-            raise ValueError('mean and std must have 3 values, got '
-                             f'{len(mean)} and {len(std)}')
-        if any(s <= 0 for s in std):
-            raise ValueError(f'std must be positive, got {tuple(std)}')
-        self.bgr_to_rgb = bgr_to_rgb
-        self.register_buffer(
-            'mean',
-            torch.tensor(mean, dtype=torch.float32).view(1, 1, 3, 1, 1),
-            persistent=False)
-        self.register_buffer(
-            'std',
-            torch.tensor(std, dtype=torch.float32).view(1, 1, 3, 1, 1),
-            persistent=False)
+    MEAN = HVC_TRAIN_MEAN
+    STD = HVC_TRAIN_STD
+    CHANNEL_AXIS = 2
 
     def forward(self, data: dict, training: bool = False) -> dict:
         """Move to the device, stack, convert and normalise.
@@ -79,8 +57,6 @@ class HVCDataPreprocessor(BaseDataPreprocessor):
             raise ValueError('HVCDataPreprocessor expects inputs of shape '
                              '(B, V, 3, S_h, S_w) (V = 2 views), got '
                              f'{tuple(inputs.shape)}')
-        inputs = inputs.float()
-        if self.bgr_to_rgb:
-            inputs = inputs.flip(2)
-        inputs = (inputs - self.mean) / self.std
-        return dict(inputs=inputs, data_samples=data.get('data_samples'))
+        return dict(
+            inputs=self.normalize(inputs),
+            data_samples=data.get('data_samples'))

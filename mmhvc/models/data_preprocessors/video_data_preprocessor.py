@@ -1,11 +1,8 @@
 """Videos on the model's device, normalised one frame at a time."""
-from typing import Optional, Sequence
-
-import torch
-from mmengine.model import BaseDataPreprocessor
 from torch import Tensor
 
 from mmhvc.registry import MODELS
+from .normalizing_preprocessor import NormalizingPreprocessor
 
 # ImageNet normalisation of the test-time encoders, 0-255 units, RGB order.
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
@@ -13,7 +10,7 @@ IMAGENET_STD = (58.395, 57.12, 57.375)
 
 
 @MODELS.register_module()
-class VideoDataPreprocessor(BaseDataPreprocessor):
+class VideoDataPreprocessor(NormalizingPreprocessor):
     """Move whole videos to the device and normalise their frames on demand.
 
     A video of a few hundred full-resolution frames as float32 would take
@@ -22,34 +19,14 @@ class VideoDataPreprocessor(BaseDataPreprocessor):
     the propagation model calls :meth:`normalize_frame` on each frame right
     before encoding it.
 
-    Args:
-        mean: Per-channel mean in 0-255 units, in the output channel order
-            (RGB when ``bgr_to_rgb`` is True).
-        std: Per-channel standard deviation in 0-255 units, same order.
-        bgr_to_rgb: Whether the frames are BGR and are flipped to RGB.
-        non_blocking: Whether to copy to the device without blocking.
+    The arguments (``mean``, ``std``, ``bgr_to_rgb``, ``non_blocking``) are
+    those of :class:`NormalizingPreprocessor`; ``mean`` and ``std`` default
+    to the ImageNet statistics, ``IMAGENET_MEAN`` and ``IMAGENET_STD``.
     """
 
-    def __init__(self,
-                 mean: Sequence[float] = IMAGENET_MEAN,
-                 std: Sequence[float] = IMAGENET_STD,
-                 bgr_to_rgb: bool = True,
-                 non_blocking: Optional[bool] = False) -> None:
-        super().__init__(non_blocking)
-        if len(mean) != 3 or len(std) != 3:
-            raise ValueError(f'mean and std need 3 values, got {mean} and '
-                             f'{std}')
-        if any(s <= 0 for s in std):
-            raise ValueError(f'std must be positive, got {tuple(std)}')
-        self.bgr_to_rgb = bgr_to_rgb
-        self.register_buffer(
-            'mean',
-            torch.tensor(mean, dtype=torch.float32).view(3, 1, 1),
-            persistent=False)
-        self.register_buffer(
-            'std',
-            torch.tensor(std, dtype=torch.float32).view(3, 1, 1),
-            persistent=False)
+    MEAN = IMAGENET_MEAN
+    STD = IMAGENET_STD
+    CHANNEL_AXIS = 0
 
     def forward(self, data: dict, training: bool = False) -> dict:
         """Move ``dict(inputs=videos, data_samples=...)`` to the device.
@@ -68,7 +45,4 @@ class VideoDataPreprocessor(BaseDataPreprocessor):
     def normalize_frame(self, frame: Tensor) -> Tensor:
         """``(3, H, W)`` frame (0-255, BGR when ``bgr_to_rgb``) ->
         float32 ``(1, 3, H, W)`` ``(rgb - mean) / std``."""
-        x = frame.to(self.mean.dtype)
-        if self.bgr_to_rgb:
-            x = x.flip(0)
-        return ((x - self.mean) / self.std)[None]
+        return self.normalize(frame)[None]

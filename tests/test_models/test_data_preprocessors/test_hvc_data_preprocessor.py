@@ -92,7 +92,8 @@ def test_bad_inputs():
         preprocessor(dict(inputs=[view_pair[:, :1] for view_pair in inputs]))
     with pytest.raises(KeyError, match='inputs'):
         preprocessor(dict(data_samples=[]))
-    with pytest.raises(ValueError, match='3 values'):
+    with pytest.raises(
+            ValueError, match=r'3 values, got \[0, 0\] and \[1, 1\]'):
         HVCDataPreprocessor(mean=[0, 0], std=[1, 1])
     with pytest.raises(ValueError, match='positive'):
         HVCDataPreprocessor(std=[1, 0, 1])
