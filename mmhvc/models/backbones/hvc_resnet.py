@@ -30,63 +30,87 @@ def _conv3x3(in_channels: int, out_channels: int, stride: int,
         bias=False)
 
 
-class BasicBlock(nn.Module):
-    """Two 3x3 convolutions with an identity (or projected) shortcut.
+class ResidualBlock(nn.Module):
+    """A residual block: ``relu(residual(x) + shortcut(x))``.
+
+    The shortcut is ``downsample`` (a projection), or the identity when it
+    is None. Subclasses build the layers of the residual branch in
+    :meth:`build_residual`, compute it in :meth:`residual` and name, in
+    ``LAST_NORM``, the normalisation layer that ends it.
 
     Args:
         in_channels: Channels of the block input.
-        planes: Channels of both convolutions (``expansion`` is 1).
-        stride: Stride of the first convolution and of the shortcut.
-        dilation: Dilation of both convolutions.
+        planes: Channels of the inner convolutions; the block outputs
+            ``planes * expansion``.
+        stride: Stride of the block's strided convolution and of the
+            shortcut.
+        dilation: Dilation of the 3x3 convolutions.
         downsample: Shortcut projection, or None for the identity.
         norm_cfg: Config of the normalisation layers.
     """
 
-    expansion = 1
+    expansion: int
+    LAST_NORM: str
 
     def __init__(self, in_channels: int, planes: int, stride: int,
                  dilation: int, downsample: Optional[nn.Module],
                  norm_cfg: dict) -> None:
         super().__init__()
-        self.conv1 = _conv3x3(in_channels, planes, stride, dilation)
-        self.bn1 = build_norm_layer(norm_cfg, planes)[1]
-        self.conv2 = _conv3x3(planes, planes, 1, dilation)
-        self.bn2 = build_norm_layer(norm_cfg, planes)[1]
+        self.build_residual(in_channels, planes, stride, dilation, norm_cfg)
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
 
     @property
     def last_norm(self) -> nn.Module:
         """The normalisation layer just before the residual addition."""
-        return self.bn2
+        return getattr(self, self.LAST_NORM)
+
+    def build_residual(self, in_channels: int, planes: int, stride: int,
+                       dilation: int, norm_cfg: dict) -> None:
+        """Add the convolution and normalisation layers of the residual
+        branch (the arguments are those of the constructor)."""
+        raise NotImplementedError
+
+    def residual(self, x: torch.Tensor) -> torch.Tensor:
+        """The residual branch, before the addition and the last ReLU."""
+        raise NotImplementedError
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C_in, H, W) -> (B, planes, H / stride, W / stride)."""
+        """(B, in_channels, H, W) -> (B, planes * expansion, H / stride,
+        W / stride)."""
         identity = x if self.downsample is None else self.downsample(x)
+        return self.relu(self.residual(x) + identity)
+
+
+class BasicBlock(ResidualBlock):
+    """Two 3x3 convolutions, the first one strided (``expansion`` is 1);
+    see :class:`ResidualBlock` for the arguments."""
+
+    expansion = 1
+    LAST_NORM = 'bn2'
+
+    def build_residual(self, in_channels: int, planes: int, stride: int,
+                       dilation: int, norm_cfg: dict) -> None:
+        self.conv1 = _conv3x3(in_channels, planes, stride, dilation)
+        self.bn1 = build_norm_layer(norm_cfg, planes)[1]
+        self.conv2 = _conv3x3(planes, planes, 1, dilation)
+        self.bn2 = build_norm_layer(norm_cfg, planes)[1]
+
+    def residual(self, x: torch.Tensor) -> torch.Tensor:
+        """3x3 conv -> norm -> ReLU -> 3x3 conv -> norm."""
         out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + identity)
+        return self.bn2(self.conv2(out))
 
 
-class Bottleneck(nn.Module):
-    """1x1 -> 3x3 -> 1x1 bottleneck, stride on the 3x3 (torchvision v1.5).
-
-    Args:
-        in_channels: Channels of the block input.
-        planes: Channels of the inner convolutions; the output has
-            ``planes * 4``.
-        stride: Stride of the 3x3 convolution and of the shortcut.
-        dilation: Dilation of the 3x3 convolution.
-        downsample: Shortcut projection, or None for the identity.
-        norm_cfg: Config of the normalisation layers.
-    """
+class Bottleneck(ResidualBlock):
+    """1x1 -> 3x3 -> 1x1 bottleneck, stride on the 3x3 (torchvision v1.5),
+    ``expansion`` 4; see :class:`ResidualBlock` for the arguments."""
 
     expansion = 4
+    LAST_NORM = 'bn3'
 
-    def __init__(self, in_channels: int, planes: int, stride: int,
-                 dilation: int, downsample: Optional[nn.Module],
-                 norm_cfg: dict) -> None:
-        super().__init__()
+    def build_residual(self, in_channels: int, planes: int, stride: int,
+                       dilation: int, norm_cfg: dict) -> None:
         out_channels = planes * self.expansion
         self.conv1 = nn.Conv2d(in_channels, planes, kernel_size=1, bias=False)
         self.bn1 = build_norm_layer(norm_cfg, planes)[1]
@@ -94,24 +118,16 @@ class Bottleneck(nn.Module):
         self.bn2 = build_norm_layer(norm_cfg, planes)[1]
         self.conv3 = nn.Conv2d(planes, out_channels, kernel_size=1, bias=False)
         self.bn3 = build_norm_layer(norm_cfg, out_channels)[1]
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
 
-    @property
-    def last_norm(self) -> nn.Module:
-        """The normalisation layer just before the residual addition."""
-        return self.bn3
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C_in, H, W) -> (B, 4 * planes, H / stride, W / stride)."""
-        identity = x if self.downsample is None else self.downsample(x)
+    def residual(self, x: torch.Tensor) -> torch.Tensor:
+        """1x1 conv -> norm -> ReLU -> 3x3 conv -> norm -> ReLU -> 1x1
+        conv -> norm."""
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        return self.relu(out + identity)
+        return self.bn3(self.conv3(out))
 
 
-Block = Union[Type[BasicBlock], Type[Bottleneck]]
+Block = Type[ResidualBlock]
 
 
 @MODELS.register_module()
@@ -284,7 +300,7 @@ class HVCResNet(BaseModule):
         super().init_weights()
         if self.zero_init_residual and not self.pretrained:
             for m in self.modules():
-                if isinstance(m, (BasicBlock, Bottleneck)):
+                if isinstance(m, ResidualBlock):
                     nn.init.zeros_(m.last_norm.weight)
 
     def _freeze_stages(self) -> None:
