@@ -301,35 +301,28 @@ class BaseVideoDataset(BaseDataset):
         :meth:`check_integrity`), each naming the sequence and the file."""
         where = f'Sequence "{info["seq_name"]}"'
         paths = info['frame_paths']
-        problems = []
         try:
             size = self.image_size(paths[0])
         except (OSError, ValueError) as e:
             return [f'{where}: {e}']
-        for path in paths[1:]:
-            try:
-                frame_size = self.image_size(path)
-            except (OSError, ValueError) as e:
-                problems.append(f'{where}: {e}')
-                continue
-            if frame_size != size:
-                problems.append(
-                    f'{where}: frame {path} is {frame_size[0]}x'
-                    f'{frame_size[1]} (WxH) but {paths[0]} is {size[0]}x'
-                    f'{size[1]}')
         decoded, headers = self.annotation_files(info)
-        for path, decode in [(p, True) for p in decoded] + \
-                [(p, False) for p in headers]:
+        # (path, decode it, what it is) of every file whose size must match.
+        files = [(path, False, 'frame') for path in paths[1:]]
+        files += [(path, True, 'annotation') for path in decoded]
+        files += [(path, False, 'annotation') for path in headers]
+        expected = dict(
+            frame=f'{paths[0]} is {size[0]}x{size[1]}',
+            annotation=f'the frames are {size[0]}x{size[1]} ({paths[0]})')
+        problems = []
+        for path, decode, kind in files:
             try:
-                mask_size = self.image_size(path, decode)
+                found = self.image_size(path, decode)
             except (OSError, ValueError) as e:
                 problems.append(f'{where}: {e}')
                 continue
-            if mask_size != size:
-                problems.append(
-                    f'{where}: annotation {path} is {mask_size[0]}x'
-                    f'{mask_size[1]} (WxH) but the frames are {size[0]}x'
-                    f'{size[1]} ({paths[0]})')
+            if found != size:
+                problems.append(f'{where}: {kind} {path} is {found[0]}x'
+                                f'{found[1]} (WxH) but {expected[kind]}')
         return problems
 
     def annotation_files(self, info: dict) -> Tuple[List[str], List[str]]:
