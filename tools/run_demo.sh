@@ -31,13 +31,16 @@ log() { echo "[mmhvc demo] $*"; }
 # progress line (rewritten in place on a terminal, one line per update
 # otherwise). Reads line by line, so the progress shows as it happens.
 show_progress() {
-    local line text shown=0
+    local line text last='' shown=0
     local step='(Iter|Epoch)\((train|val|test)\) *\[ *([0-9]+/[0-9]+)\]'
     local loss=' loss: (-?[0-9.]+)'
     while IFS= read -r line; do
         [[ $line =~ $step ]] || continue
         text="    ${BASH_REMATCH[2]} ${BASH_REMATCH[3]}"
         if [[ $line =~ $loss ]]; then text+=", loss ${BASH_REMATCH[1]}"; fi
+        # The closing line of a test run repeats the last step.
+        [ "$text" != "$last" ] || continue
+        last=$text
         if [ "$TTY" -eq 1 ]; then printf '\r%-60s' "$text"; else echo "$text"; fi
         shown=1
     done
