@@ -28,9 +28,8 @@ def bf16_score_error(channels: int) -> float:
 
 class NeededBlocks(NamedTuple):
     """The score blocks of a tile that can hold an exact top-k candidate:
-    per key row of the tile, per window slot; per long-term slot, per run
-    of positions."""
-    window: List[List[bool]]
+    per key row of the tile; per long-term slot, per run of positions."""
+    window: List[bool]
     long_term: Dict[int, List[bool]]
 
 
@@ -42,8 +41,9 @@ def needed_blocks(tile: QueryTile, window: Optional[Tensor],
 
     Args:
         tile: The query tile.
-        window: Coarse window buffer of ``tile`` (None without window
-            slots), laid out as :class:`~.query_tiles.KeyRow` describes.
+        window: Coarse window buffer of ``tile`` against ``num_window``
+            slots (None without such slots), laid out as
+            :class:`~.query_tiles.KeyRow` describes.
         long_term: Per long-term slot, ``(P', Q)`` coarse scores, ``P'`` a
             multiple of ``run``.
         num_window: Number of window slots.
@@ -58,10 +58,10 @@ def needed_blocks(tile: QueryTile, window: Optional[Tensor],
         num_cols = row.cols.stop - row.cols.start
         num_rows = row.queries.stop - row.queries.start
         out = window[n * row.offset:n *
-                     (row.offset + num_cols * num_rows)].view(n, -1, num_rows)
+                     (row.offset + num_cols * num_rows)].view(-1, num_rows)
         low = floor[row.queries]
         low = (low - low.abs() * 2.0**-7).to(out.dtype)
-        rows.append((out >= low).flatten(1).any(1).tolist())
+        rows.append(bool((out >= low).any()))
     runs = {}
     for slot, scores in long_term.items():
         low = (floor - floor.abs() * 2.0**-7).to(scores.dtype)

@@ -26,9 +26,12 @@ class ContextMemory:
             precision) dtype is kept as well, for a fast first scoring pass.
 
     Attributes:
-        feats: ``(capacity, h, w, C)`` features, channel-last.
+        feats: ``(capacity, h, w, C)`` features, channel-last: a view of
+            position-major storage ``(h, w, capacity, C)``, where the
+            features of one grid cell in all slots are adjacent (so a row
+            of keys of every slot is one matrix for the propagator).
         labels: ``(capacity, h * w, L)`` soft labels, position-major.
-        coarse_feats: ``feats`` in ``coarse_dtype``, or None.
+        coarse_feats: ``feats`` in ``coarse_dtype`` (same layout), or None.
         max_norm: ``(capacity,)`` largest feature norm of each slot.
         workspace: Scratch buffers of the propagator, kept with the memory so
             that they are allocated once per video rather than per frame.
@@ -45,12 +48,13 @@ class ContextMemory:
                  coarse_dtype: Optional[torch.dtype] = None) -> None:
         if capacity < 1:
             raise ValueError(f'capacity must be >= 1, got {capacity}')
-        self.feats = torch.zeros(
-            capacity, height, width, num_channels, device=device, dtype=dtype)
+        storage = torch.zeros(
+            height, width, capacity, num_channels, device=device, dtype=dtype)
+        self.feats = storage.permute(2, 0, 1, 3)
         self.labels = torch.zeros(
             capacity, height * width, num_labels, device=device, dtype=dtype)
-        self.coarse_feats = None if coarse_dtype is None else torch.zeros_like(
-            self.feats, dtype=coarse_dtype)
+        self.coarse_feats = None if coarse_dtype is None else storage.to(
+            coarse_dtype).permute(2, 0, 1, 3)
         self.max_norm = torch.zeros(capacity, device=device, dtype=dtype)
         self.workspace: Dict[str, Tensor] = {}
         self._slots: Dict[int, int] = {}

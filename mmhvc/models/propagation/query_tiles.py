@@ -9,7 +9,7 @@ from torch import Tensor
 class KeyRow(NamedTuple):
     """One row of a tile's key window and the queries that reach it.
 
-    Its scores against ``n`` memory slots form a ``(n, columns, queries)``
+    Its scores against ``n`` memory slots form a ``(columns, n, queries)``
     block of a tile's window buffer, starting at ``n * offset``.
     """
     row: int  # grid row of the keys
@@ -26,9 +26,9 @@ class QueryTile(NamedTuple):
     rectangle of keys its radius reaches, its ``D = Wh * Ww`` cells indexed
     row-major. ``size`` is the number of scores per memory slot over all
     ``key_rows``. Per cell: ``bias`` ``(D, Q)`` is 0 inside each query's
-    disk and ``-inf`` outside; ``cell_index`` ``(Q, D)``, ``cell_stride``
-    and ``cell_offset`` ``(D,)`` locate the score of the ``i``-th of ``n``
-    slots at ``n * offset + i * stride + index`` of the window buffer (for
+    disk and ``-inf`` outside; ``cell_query`` ``(Q, D)``, ``cell_base``
+    and ``cell_stride`` ``(D,)`` locate the score of the ``i``-th of ``n``
+    slots at ``n * base + i * stride + query`` of the window buffer (for
     the cells a key row covers; 0 elsewhere); ``cell_pos`` ``(D,)`` and
     ``query_pos`` ``(Q,)`` are grid positions ``y * w + x``.
     """
@@ -39,9 +39,9 @@ class QueryTile(NamedTuple):
     key_rows: List[KeyRow]
     size: int
     bias: Tensor
-    cell_index: Tensor
+    cell_query: Tensor
+    cell_base: Tensor
     cell_stride: Tensor
-    cell_offset: Tensor
     cell_pos: Tensor
     query_pos: Tensor
 
@@ -93,9 +93,9 @@ def _make_tile(rows: slice, cols: slice, height: int, width: int,
     win_width = win_cols.stop - win_cols.start
     num_cells = (win_rows.stop - win_rows.start) * win_width
     num_query = (rows.stop - rows.start) * block_width
-    cell_index = torch.zeros(num_query, num_cells, dtype=torch.long)
+    cell_query = torch.zeros(num_query, num_cells, dtype=torch.long)
+    cell_base = torch.zeros(num_cells, dtype=torch.long)
     cell_stride = torch.zeros(num_cells, dtype=torch.long)
-    cell_offset = torch.zeros(num_cells, dtype=torch.long)
     key_rows, size = [], 0
     for y in range(win_rows.start, win_rows.stop):
         first = max(rows.start, y - reach)
@@ -113,10 +113,9 @@ def _make_tile(rows: slice, cols: slice, height: int, width: int,
         start = (y - win_rows.start) * win_width + \
             row_cols.start - win_cols.start
         cells = slice(start, start + num_cols)
-        cell_stride[cells] = num_cols * num_rows
-        cell_offset[cells] = size
-        cell_index[queries, cells] = torch.arange(num_cols) * num_rows + \
-            torch.arange(num_rows)[:, None]
+        cell_base[cells] = size + torch.arange(num_cols) * num_rows
+        cell_stride[cells] = num_rows
+        cell_query[queries, cells] = torch.arange(num_rows)[:, None]
         size += num_cols * num_rows
     qy, qx = torch.meshgrid(
         torch.arange(rows.start, rows.stop),
@@ -131,7 +130,7 @@ def _make_tile(rows: slice, cols: slice, height: int, width: int,
     bias = torch.zeros(
         inside.shape, dtype=dtype).masked_fill_(~inside, float('-inf'))
     return QueryTile(rows, cols, win_rows, win_cols, key_rows, size,
-                     bias.to(device), cell_index.to(device),
-                     cell_stride.to(device), cell_offset.to(device),
+                     bias.to(device), cell_query.to(device),
+                     cell_base.to(device), cell_stride.to(device),
                      (ky * width + kx).to(device),
                      (qy * width + qx).to(device))

@@ -16,7 +16,7 @@ class _Group(NamedTuple):
     """How one context uses the memory.
 
     ``window`` ``(n_g,)`` are the positions of its radius-restricted frames
-    among the window slots, ``slots`` their memory slots and ``counts``
+    in the planned slot range, ``slots`` their memory slots and ``counts``
     their multiplicities. ``long_term`` is the slot compared with every
     position (None when restricted); its copies among the short-term
     frames (``long_term_copies``) add to the multiplicity inside each disk.
@@ -57,6 +57,19 @@ def _runs(flags: Sequence[bool]) -> List[Tuple[int, int]]:
             runs.append((i, i + 1))
     return runs
 
+
+
+class _Plan(NamedTuple):
+    """The range of memory slots ``slots`` whose window scores are computed
+    (all slots once they are more than half used, so that one product covers
+    a key row), the range ``used`` of positions in it that holds the
+    radius-restricted frames, the positions in ``used`` of slots that no
+    context restricts (``gaps``, scored ``-inf``), and per context how it
+    uses them."""
+    slots: slice
+    used: slice
+    gaps: List[int]
+    groups: List[_Group]
 
 
 class _Scores(NamedTuple):
@@ -178,9 +191,9 @@ class TopkKernel:
                 f'query features {tuple(query.shape)} do not match the '
                 f'memory (C, h, w) = '
                 f'{(memory.feats.shape[3], *memory.grid_shape)}')
-        window, groups = self._plan(memory, contexts, query.device)
+        plan = self._plan(memory, contexts, query.device)
         long_terms = sorted(
-            {g.long_term for g in groups if g.long_term is not None})
+            {g.long_term for g in plan.groups if g.long_term is not None})
         grid = (height, width)
         run = max(1, round(math.sqrt(height * width / self.topk)))
         labels = memory.labels.view(-1, memory.labels.shape[2])
@@ -200,24 +213,23 @@ class TopkKernel:
             block = queries[tile.rows, tile.cols].reshape(-1, channels)
             needed = None
             if memory.coarse_feats is not None:
-                coarse = self._scores(block, tile, memory.coarse_feats,
-                                      window, groups, long_terms, run,
-                                      memory.workspace, 'coarse')
+                coarse = self._scores(block, tile, memory.coarse_feats, plan,
+                                      long_terms, run, memory.workspace,
+                                      'coarse')
                 floor = torch.stack([
                     self._kth_best(
-                        self._candidates(tile, coarse, i, group,
-                                         len(window), grid, run))
-                    for i, group in enumerate(groups)
+                        self._candidates(tile, coarse, i, plan, grid, run))
+                    for i in range(len(plan.groups))
                 ]).amin(0) - 2 * bound * block.norm(dim=1).float()
                 needed = needed_blocks(tile, coarse.window, coarse.long_term,
-                                       len(window), floor, run)
-            scores = self._scores(block, tile, memory.feats, window, groups,
+                                       plan.slots.stop - plan.slots.start,
+                                       floor, run)
+            scores = self._scores(block, tile, memory.feats, plan,
                                   long_terms, run, memory.workspace, 'exact',
                                   needed)
-            for i, (group, out) in enumerate(zip(groups, outs)):
+            for i, out in enumerate(outs):
                 values, counts, rows = self._select(
-                    self._candidates(tile, scores, i, group, len(window),
-                                     grid, run))
+                    self._candidates(tile, scores, i, plan, grid, run))
                 out[tile.rows, tile.cols] = self._aggregate(
                     values, counts, rows, labels).view(
                         tile.rows.stop - tile.rows.start,
@@ -228,88 +240,80 @@ class TopkKernel:
                 block: Tensor,
                 tile: QueryTile,
                 feats: Tensor,
-                window: List[int],
-                groups: List[_Group],
+                plan: _Plan,
                 long_terms: List[int],
                 run: int,
                 workspace: Dict[str, Tensor],
                 name: str,
                 needed: Optional[NeededBlocks] = None) -> _Scores:
         """Scores of the queries ``block`` ``(Q, C)`` of ``tile`` against
-        ``feats`` ``(S, h, w, C)``, in the dtype of ``feats``; blocks that
-        ``needed`` leaves out score ``-inf``."""
+        ``feats`` (a :class:`ContextMemory` layout), in the dtype of
+        ``feats``; blocks that ``needed`` leaves out score ``-inf``."""
         block = block.to(feats.dtype)
         num_query, channels = block.shape
-        num_pos = feats.shape[1] * feats.shape[2]
-        n = len(window)
-        buffer = _buffer(workspace, f'{name}_window', n * tile.size,
-                         block) if n else None
+        num_slots, height, width = feats.shape[:3]
+        slots = plan.slots
+        span = slots.stop - slots.start
+        store = feats.permute(1, 2, 0, 3)
+        buffer = _buffer(workspace, f'{name}_window', span * tile.size,
+                         block) if span else None
         cell_max: List[Optional[Tensor]] = [
-            tile.bias.to(block.dtype, copy=True) if len(g.window) else None
-            for g in groups
+            torch.full_like(tile.bias, float('-inf'), dtype=block.dtype)
+            if len(g.window) else None for g in plan.groups
         ]
         win_height = tile.win_rows.stop - tile.win_rows.start
         win_width = tile.win_cols.stop - tile.win_cols.start
-        for i, row in enumerate(tile.key_rows if n else []):
+        for i, row in enumerate(tile.key_rows if span else []):
             num_cols = row.cols.stop - row.cols.start
             num_rows = row.queries.stop - row.queries.start
-            out = buffer[n * row.offset:n * (row.offset + num_cols *
-                                             num_rows)].view(
-                                                 n, num_cols, num_rows)
-            keep = [True] * n if needed is None else needed.window[i]
-            if not all(keep):
+            out = buffer[span * row.offset:span *
+                         (row.offset + num_cols * num_rows)].view(
+                             num_cols, span, num_rows)
+            if needed is not None and not needed.window[i]:
                 out.fill_(float('-inf'))
-            queries_t = block[row.queries].T
-            for start, stop in self._slot_runs(window, keep):
-                torch.bmm(
-                    feats[window[start]:window[stop - 1] + 1, row.row,
-                          row.cols],
-                    queries_t.expand(stop - start, -1, -1),
-                    out=out[start:stop])
-            cells = (slice(row.row - tile.win_rows.start,
-                           row.row - tile.win_rows.start + 1),
+            elif span == num_slots:
+                torch.mm(store[row.row, row.cols].reshape(-1, channels),
+                         block[row.queries].T,
+                         out=out.view(-1, num_rows))
+            else:
+                torch.bmm(store[row.row, row.cols, slots],
+                          block[row.queries].T.expand(num_cols, -1, -1),
+                          out=out)
+            for j in plan.gaps:
+                out[:, j].fill_(float('-inf'))
+            cells = (row.row - tile.win_rows.start,
                      slice(row.cols.start - tile.win_cols.start,
                            row.cols.stop - tile.win_cols.start),
                      row.queries)
-            for group, maxima in zip(groups, cell_max):
+            for group, maxima in zip(plan.groups, cell_max):
                 if maxima is not None:
-                    part = out if group.all_window else out.index_select(
-                        0, group.window)
-                    maxima.view(win_height, win_width,
-                                num_query)[cells] += part.amax(0)[None]
+                    part = out[:, plan.used] if group.all_window else \
+                        out.index_select(1, group.window)
+                    torch.amax(
+                        part,
+                        1,
+                        out=maxima.view(win_height, win_width,
+                                        num_query)[cells])
+        for maxima in cell_max:
+            if maxima is not None:
+                maxima += tile.bias.to(maxima.dtype)
         long_term = {}
+        num_pos = height * width
         padded = -(-num_pos // run) * run
         for j, slot in enumerate(long_terms):
             scores = _buffer(workspace, f'{name}_long_term{j}',
                              padded * num_query, block).view(
                                  padded, num_query)
             keys = feats[slot].view(num_pos, channels)
-            keep = [True] if needed is None else needed.long_term[slot]
             ranges = [(0, num_pos)] if needed is None else [
                 (start * run, min(stop * run, num_pos))
-                for start, stop in _runs(keep)
+                for start, stop in _runs(needed.long_term[slot])
             ]
-            scores.fill_(float('-inf')) if needed is not None else \
-                scores[num_pos:].fill_(float('-inf'))
+            scores[num_pos if needed is None else 0:].fill_(float('-inf'))
             for start, stop in ranges:
                 torch.mm(keys[start:stop], block.T, out=scores[start:stop])
             long_term[slot] = scores
         return _Scores(buffer, cell_max, long_term)
-
-    @staticmethod
-    def _slot_runs(window: List[int],
-                   keep: List[bool]) -> List[Tuple[int, int]]:
-        """Ranges of kept window positions whose memory slots are
-        consecutive (one batched product each)."""
-        runs: List[Tuple[int, int]] = []
-        for i, flag in enumerate(keep):
-            if not flag:
-                continue
-            if runs and runs[-1][1] == i and window[i] == window[i - 1] + 1:
-                runs[-1] = (runs[-1][0], i + 1)
-            else:
-                runs.append((i, i + 1))
-        return runs
 
     def _kth_best(self, parts: List[_Candidates]) -> Tensor:
         """``(Q,)`` float32 k-th best candidate score (``-inf`` when there
@@ -320,16 +324,17 @@ class TopkKernel:
         return values[:, -1]
 
     def _candidates(self, tile: QueryTile, scores: _Scores, index: int,
-                    group: _Group, num_window: int, grid: Tuple[int, int],
+                    plan: _Plan, grid: Tuple[int, int],
                     run: int) -> List[_Candidates]:
         """Candidates of group ``index`` for the queries of ``tile``: the
         members of its top-k key cells and of its top-k long-term runs."""
+        group = plan.groups[index]
         parts = []
         if scores.cell_max[index] is not None:
             parts.append(
                 self._window_candidates(tile, scores.window,
                                         scores.cell_max[index], group,
-                                        num_window, grid[0] * grid[1]))
+                                        plan.slots, grid[0] * grid[1]))
         if group.long_term is not None:
             parts.append(
                 self._long_term_candidates(
@@ -338,15 +343,15 @@ class TopkKernel:
         return parts
 
     def _window_candidates(self, tile: QueryTile, window: Tensor,
-                           cell_max: Tensor, group: _Group, num_window: int,
+                           cell_max: Tensor, group: _Group, slots: slice,
                            num_pos: int) -> _Candidates:
         """Scores ``(Q, k * n_g)`` of the group's frames at the ``k`` key
         cells with the best maxima of each query."""
         num_query = cell_max.shape[1]
         k = min(self.topk, cell_max.shape[0])
         best, cells = cell_max.T.topk(k, dim=1)
-        start = tile.cell_index.gather(1, cells) + \
-            tile.cell_offset[cells] * num_window
+        start = tile.cell_query.gather(1, cells) + \
+            tile.cell_base[cells] * (slots.stop - slots.start)
         index = start[..., None] + tile.cell_stride[cells][..., None] * \
             group.window
         values = window.take(index).masked_fill_(best.isneginf()[..., None],
@@ -422,18 +427,23 @@ class TopkKernel:
         Returns:
             ``(Q, L)`` labels: the ``topk`` largest values, a candidate of
             multiplicity ``m`` counted up to ``m`` times, weighted by
-            ``softmax(value / temperature)``.
+            ``softmax(value / temperature)``. They are summed as the best
+            candidate's labels plus the weighted differences of the others,
+            so that neighbours with equal labels reproduce them exactly.
         """
         before = counts.cumsum(1) - counts
         taken = torch.minimum(counts, (self.topk - before).clamp(min=0))
         weights = taken * ((values - values[:, :1]) / self.temperature).exp()
         weights = weights / weights.sum(1, keepdim=True)
-        return torch.einsum('qm,qml->ql', weights, labels[rows])
+        neighbours = labels[rows]
+        return neighbours[:, 0] + torch.einsum(
+            'qm,qml->ql', weights[:, 1:],
+            neighbours[:, 1:] - neighbours[:, :1])
 
     def _plan(self, memory: ContextMemory, contexts: Sequence[Sequence[int]],
-              device: torch.device) -> Tuple[List[int], List[_Group]]:
-        """The distinct radius-restricted memory slots of all contexts
-        (increasing) and, per context, how it uses them."""
+              device: torch.device) -> _Plan:
+        """The range of memory slots holding the radius-restricted frames of
+        all contexts and, per context, how it uses them."""
         per_context = []
         for context in contexts:
             if len(context) == 0:
@@ -447,13 +457,16 @@ class TopkKernel:
                 per_context.append(
                     (counts, long_term, counts.pop(long_term, 0)))
         window = sorted(set().union(*(c for c, _, _ in per_context)))
-        position = {slot: i for i, slot in enumerate(window)}
+        used = slice(window[0], window[-1] + 1) if window else slice(0, 0)
+        num_slots = memory.feats.shape[0]
+        span = slice(0, num_slots) if 2 * len(window) > num_slots else used
+        first = span.start
         groups = []
         for counts, long_term, copies in per_context:
             slots = sorted(counts)
             groups.append(
                 _Group(
-                    window=torch.tensor([position[s] for s in slots],
+                    window=torch.tensor([s - first for s in slots],
                                         dtype=torch.long,
                                         device=device),
                     slots=torch.tensor(
@@ -464,4 +477,6 @@ class TopkKernel:
                     all_window=slots == window,
                     long_term=long_term,
                     long_term_copies=copies))
-        return window, groups
+        gaps = sorted(set(range(used.start, used.stop)) - set(window))
+        return _Plan(span, slice(used.start - first, used.stop - first),
+                     [s - first for s in gaps], groups)
