@@ -18,7 +18,7 @@ from mmhvc.checkpoint import load_model_weights
 from mmhvc.registry import RUNNERS
 from mmhvc.utils import (explain_build_error, load_tool_config,
                          register_all_modules, setup_cpu_distributed)
-from mmhvc.utils.evaluation_setup import setup_evaluation_run
+from mmhvc.evaluation.evaluation_setup import setup_evaluation_run
 
 
 def parse_args() -> argparse.Namespace:

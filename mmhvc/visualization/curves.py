@@ -1,12 +1,12 @@
 """Training curves: scalars of MMEngine json logs over the iterations.
 
-The records come from :func:`mmhvc.utils.train_log.load_scalar_log`; each
+The records come from :func:`mmhvc.fileio.train_log.load_scalar_log`; each
 panel of the figure is one scalar, each line one log, the x axis the
 1-based training iteration (``step``).
 """
 from typing import Optional, Sequence
 
-from mmhvc.utils.train_log import Record, scalar_series
+from mmhvc.fileio.train_log import Record, scalar_series
 
 
 def plot_scalar_curves(logs: Sequence[Sequence[Record]],
@@ -21,7 +21,7 @@ def plot_scalar_curves(logs: Sequence[Sequence[Record]],
 
     Args:
         logs: Records of each log
-            (:func:`~mmhvc.utils.train_log.load_scalar_log`).
+            (:func:`~mmhvc.fileio.train_log.load_scalar_log`).
         keys: Scalars to plot, e.g. ``['loss', 'lr']``.
         out: Output image file.
         legend: One label per log; defaults to ``sources`` or ``log k``.

@@ -19,7 +19,7 @@ import datetime
 
 from mmengine.utils import track_iter_progress
 
-from mmhvc.utils.train_log import load_scalar_log, train_time_stats
+from mmhvc.fileio.train_log import load_scalar_log, train_time_stats
 from mmhvc.visualization import plot_scalar_curves
 
 

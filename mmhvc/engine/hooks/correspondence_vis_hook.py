@@ -15,7 +15,7 @@ from mmhvc.fileio import read_image
 from mmhvc.models.losses.hybrid_correspondence_loss import \
     coord_positive_mask
 from mmhvc.registry import HOOKS
-from mmhvc.utils import check_at_least
+from mmhvc.validation import check_at_least
 from mmhvc.visualization import (add_title, draw_crop_pair, draw_flow_arrows,
                                  flow_color_wheel, flow_to_rgb, hstack,
                                  select_positive_pairs, upsample_cells,

@@ -8,7 +8,7 @@ import numpy as np
 from mmengine.logging import MMLogger
 
 from mmhvc.registry import METRICS
-from mmhvc.utils import check_at_least
+from mmhvc.validation import check_at_least
 from ..functional.part_miou import intersect_and_union, iou_from_counts
 from .base_video_metric import BaseVideoMetric
 from .prediction_files import save_label_maps

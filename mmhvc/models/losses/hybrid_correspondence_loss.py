@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmhvc.registry import MODELS
-from mmhvc.utils import check_at_least, check_positive
+from mmhvc.validation import check_at_least, check_positive
 
 
 def crop_bin_centres(

@@ -8,7 +8,7 @@ from mmhvc.evaluation.evaluation_run import (evaluation_fingerprint,
                                              metric_record_dir, record_path,
                                              write_record, write_run_file)
 from mmhvc.utils import register_all_modules
-from mmhvc.utils.evaluation_setup import setup_evaluation_run
+from mmhvc.evaluation.evaluation_setup import setup_evaluation_run
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'propagation', 'demo_davis_r18.py')

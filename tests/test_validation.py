@@ -1,6 +1,6 @@
 import pytest
 
-from mmhvc.utils import check_at_least, check_positive
+from mmhvc.validation import check_at_least, check_positive
 
 
 def test_check_positive_returns_accepted_value():

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from mmhvc.utils.train_log import (load_scalar_log, scalar_series,
+from mmhvc.fileio.train_log import (load_scalar_log, scalar_series,
                                    train_time_stats)
 
 
