@@ -55,6 +55,7 @@ def main() -> None:
     model = init_model(args.config, args.checkpoint, device=args.device)
     model.show_progress = True
     masks = propagate_mask(model, frames, mask)
+    print(model.speed_summary())
 
     mkdir_or_exist(osp.join(args.out, 'masks'))
     writer = cv2.VideoWriter(

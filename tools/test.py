@@ -89,6 +89,9 @@ def main() -> None:
             runner = Runner.from_cfg(cfg)
         load_model_weights(runner.model, args.checkpoint)
         runner.test()
+        model = getattr(runner.model, 'module', runner.model)
+        if hasattr(model, 'speed_summary'):
+            runner.logger.info(model.speed_summary())
     except (KeyError, TypeError) as error:
         message = explain_build_error(error, cfg)
         if message is None:

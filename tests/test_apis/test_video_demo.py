@@ -74,6 +74,8 @@ def test_video_file_gives_one_mask_per_frame_and_overlay(video, tmp_path):
         np.array(first), np.array(Image.open(root / 'first.png')))
     frames, _ = read_video(osp.join(out, 'overlay.mp4'))
     assert len(frames) == 5 and frames[0].shape == (40, 56, 3)
+    assert 'propagated 5 frames in ' in result.stdout
+    assert ' frames/s' in result.stdout
 
 
 def test_mask_of_another_size_is_refused_or_resized(video, tmp_path):

@@ -73,3 +73,8 @@ def test_random_backbone_writes_masks_csvs_table_and_overlays(demo, tmp_path):
         overlays = os.listdir(osp.join(run_dir, 'vis', seq))
         assert len(overlays) == len(frames)
         assert osp.getsize(osp.join(run_dir, 'vis', f'{seq}.mp4')) > 0
+    # The speed on these videos closes the log.
+    total = sum(
+        len(os.listdir(osp.join(data, 'JPEGImages', '480p', seq)))
+        for seq in sequences)
+    assert f'propagated {total} frames in ' in log and ' frames/s' in log

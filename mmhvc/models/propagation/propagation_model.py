@@ -1,5 +1,6 @@
 """The test-time model: encode every frame, propagate its labels."""
 import contextlib
+import time
 from typing import Dict, List, NamedTuple, Optional, Sequence, Union
 
 import torch
@@ -77,6 +78,9 @@ class LabelPropagationSegmentor(BaseModel):
             model on another device, propagating is an error. Off by
             default (float32).
         show_progress: Show a progress bar over the frames of each video.
+            The number of frames propagated so far and the seconds they
+            took (encoding included) are kept in ``propagated_frames`` and
+            ``propagation_seconds`` (see :meth:`speed_summary`).
         data_preprocessor: Config of the
             :class:`~mmhvc.models.data_preprocessors.VideoDataPreprocessor`
             (mean, std, channel order); None uses its ImageNet defaults.
@@ -116,6 +120,8 @@ class LabelPropagationSegmentor(BaseModel):
         self.merge_weight = merge_weight
         self.fp16 = fp16
         self.show_progress = show_progress
+        self.propagated_frames = 0
+        self.propagation_seconds = 0.
 
     def forward(self,
                 inputs: Union[Tensor, Sequence[Tensor]],
@@ -214,6 +220,7 @@ class LabelPropagationSegmentor(BaseModel):
         groups: List[_LabelGroup] = []
         memory = None
         progress = ProgressBar(len(video)) if self.show_progress else None
+        start = time.perf_counter()
         for t in range(len(video)):
             if t >= labels.frames[0]:
                 feat = self.extract_feat(video[t])
@@ -239,7 +246,17 @@ class LabelPropagationSegmentor(BaseModel):
                     outputs[key][t] = value.cpu()
             if progress is not None:
                 progress.update()
+        self.propagated_frames += len(video) - labels.frames[0]
+        self.propagation_seconds += time.perf_counter() - start
         return outputs
+
+    def speed_summary(self) -> str:
+        """The frames propagated so far, their time and frames/s."""
+        rate = self.propagated_frames / self.propagation_seconds \
+            if self.propagation_seconds else 0.
+        return (f'propagated {self.propagated_frames} frames in '
+                f'{self.propagation_seconds:.1f} s: {rate:.2f} frames/s '
+                '(encoding included)')
 
     def _propagate(self, feat: Tensor, memory: ContextMemory,
                    groups: List[_LabelGroup], t: int) -> Optional[Tensor]:
