@@ -76,7 +76,7 @@ class LabelPropagator(BaseModule):
                  dedup_context: bool = False,
                  restrict_long_term: bool = False,
                  bf16_prefilter: bool = False,
-                 tile_size: Union[int, Tuple[int, int]] = (24, 6),
+                 tile_size: Union[int, Tuple[int, int]] = (60, 8),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.kernel = TopkKernel(radius, topk, temperature,

@@ -96,10 +96,11 @@ class TopkKernel:
     For each key row that a block's disks reach, the block's queries whose
     disk meets the row are multiplied with the keys of the row that any of
     them reaches, in all distinct radius-restricted frames at once (one
-    batched product per key row, shared by all contexts). Tall narrow
-    blocks keep this close to the disks: 24 x 6 blocks compute about 1.45
-    times the disk area, a square window around a 12 x 12 block 2.6 times.
-    The long-term frame is multiplied with the whole block.
+    product per key row, shared by all contexts). Tall narrow blocks keep
+    this close to the disks: on a 60 x 107 grid (480p frames) the default
+    60 x 8 blocks compute 1.5 times the disk area, where the square window
+    around a 12 x 12 block is 2.6 times its disks. The long-term frame is
+    multiplied with the whole block.
 
     Selection: the k best candidates of a query are among those of the k
     groups with the largest maxima, for any grouping of the candidates (up
@@ -142,7 +143,7 @@ class TopkKernel:
                  temperature: float = 0.1,
                  restrict_long_term: bool = False,
                  bf16_prefilter: bool = False,
-                 tile_size: Union[int, Tuple[int, int]] = (24, 6)) -> None:
+                 tile_size: Union[int, Tuple[int, int]] = (60, 8)) -> None:
         if radius <= 0:
             raise ValueError(f'radius must be > 0, got {radius}')
         if topk < 1:
