@@ -40,10 +40,10 @@ Method:
 - Times are wall-clock seconds of the propagation calls alone (feature
   encoding and label generation excluded); the windowed propagator first
   makes one untimed call, which builds its query blocks for the grid.
-  frames/s is the inverse of the time per frame. Each variant runs in its own subprocess; peak memory on the CPU is
-  that process's peak resident set size (``ru_maxrss``), in total and above
-  the resident size once the features are loaded; on a GPU it is
-  ``torch.cuda.max_memory_allocated``.
+  frames/s is the inverse of the time per frame. Each variant runs in its
+  own subprocess; peak memory on the CPU is that process's peak resident
+  set size (``VmHWM``), in total and above the resident size once the
+  features are loaded; on a GPU it is ``torch.cuda.max_memory_allocated``.
 - Agreement on the frames both variants propagate: the fraction of
   positions whose argmax label is the same, and the largest difference of
   the soft labels.
@@ -58,13 +58,13 @@ Examples (2 threads, as in docs/benchmarks.md)::
         --features random
 """
 import argparse
+import contextlib
 import glob
 import json
 import math
 import os
 import os.path as osp
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -181,7 +181,8 @@ def propagator_settings(args: argparse.Namespace) -> dict:
     return settings
 
 
-def smooth_labels(t: int, num_labels: int, grid: Sequence[int]) -> torch.Tensor:
+def smooth_labels(t: int, num_labels: int,
+                  grid: Sequence[int]) -> torch.Tensor:
     """``(L, h, w)`` soft labels of frame ``t``: a softmax of noise on a grid
     four times coarser, upsampled bilinearly."""
     generator = torch.Generator().manual_seed(t)
@@ -230,7 +231,9 @@ def demo_videos() -> str:
             osp.join(REPO, 'tools/dataset_converters/make_demo_davis.py'),
             DEMO_DATA, '--size', '480x854', '--frames', '60', '60',
             '--num-seqs', '2', '--num-train-seqs', '0', '--seed', '0'
-        ], check=True)
+        ],
+                       check=True,
+                       stdout=sys.stderr)
     return DEMO_DATA
 
 
@@ -241,7 +244,8 @@ def encode_videos(args: argparse.Namespace, tmp: str) -> Dict[str, str]:
 
     from mmhvc.apis import init_model
     set_random_seed(args.seed)
-    model = init_model(args.config, args.checkpoint, args.device)
+    with contextlib.redirect_stdout(sys.stderr):  # loading messages
+        model = init_model(args.config, args.checkpoint, args.device)
     videos = list_videos(args.data or demo_videos())
     if args.videos:
         missing = sorted(set(args.videos) - set(videos))
@@ -289,11 +293,14 @@ def perturbed(feats: torch.Tensor, std: float) -> torch.Tensor:
     return F.normalize(feats + std * noise, dim=1)
 
 
-def resident_mib() -> float:
-    """Current resident set size of this process (Linux)."""
+def status_mib(field: str) -> float:
+    """A memory field of this process's ``/proc/self/status`` (Linux), in
+    MiB: ``VmRSS`` (resident now) or ``VmHWM`` (peak resident since the
+    program started; ``ru_maxrss`` would include the parent's size at the
+    fork)."""
     with open('/proc/self/status') as f:
         for line in f:
-            if line.startswith('VmRSS:'):
+            if line.startswith(field + ':'):
                 return int(line.split()[1]) / 1024
     return float('nan')
 
@@ -301,7 +308,7 @@ def resident_mib() -> float:
 def peak_mib(device: torch.device) -> float:
     if device.type == 'cuda':
         return torch.cuda.max_memory_allocated(device) / MIB
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return status_mib('VmHWM')
 
 
 def phase_frames(args: argparse.Namespace, propagator: LabelPropagator,
@@ -332,7 +339,7 @@ def run_variant(args: argparse.Namespace) -> None:
     phases = phase_frames(args, propagator, num_frames)
     scored = sorted(set(phases['early'] + phases['steady']))
     queries = phases['whole'] if args.variant == 'windowed' else scored
-    baseline = resident_mib()
+    baseline = status_mib('VmRSS')
     memory = propagator.init_memory(1, channels, args.labels, height, width,
                                     device)
     memory.add(0, feats[0], labels[0])

@@ -12,6 +12,7 @@ from .bf16_prefilter import NeededBlocks, bf16_score_error, needed_blocks
 from .context_memory import ContextMemory
 from .query_tiles import QueryTile, disk_reach, make_query_tiles
 
+
 class _Group(NamedTuple):
     """How one context uses the memory.
 
@@ -56,7 +57,6 @@ def _runs(flags: Sequence[bool]) -> List[Tuple[int, int]]:
         else:
             runs.append((i, i + 1))
     return runs
-
 
 
 class _Plan(NamedTuple):

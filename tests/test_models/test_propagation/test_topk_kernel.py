@@ -9,6 +9,15 @@ from mmhvc.testing import dense_label_propagation
 
 torch.set_num_threads(1)
 
+DEVICES = [
+    'cpu',
+    pytest.param(
+        'cuda',
+        marks=pytest.mark.skipif(
+            not torch.cuda.is_available(),
+            reason='no CUDA device: the kernel runs on the CPU only here')),
+]
+
 
 def random_frames(num, channels, height, width, dtype=torch.float64,
                   seed=0):
@@ -36,10 +45,12 @@ def clustered_frames(num, channels, height, width, seed=0):
     return F.normalize(feats, dim=1), labels
 
 
-def fill_memory(kernel, feats, labels):
-    """A memory holding ``feats``/``labels`` as frames 0 .. N-1."""
+def fill_memory(kernel, feats, labels, capacity=None):
+    """A memory holding ``feats``/``labels`` as frames 0 .. N-1, on their
+    device, with ``capacity`` slots (default N)."""
     num, channels, height, width = feats.shape
-    memory = ContextMemory(num, channels, labels.shape[1], height, width,
+    memory = ContextMemory(capacity or num, channels, labels.shape[1],
+                           height, width, device=feats.device,
                            dtype=feats.dtype,
                            coarse_dtype=kernel.coarse_dtype(
                                feats.device, feats.dtype))
@@ -54,6 +65,7 @@ def propagate(kernel, query, feats, labels):
     return kernel.propagate(query, memory, [list(range(len(feats)))])[0]
 
 
+@pytest.mark.parametrize('device', DEVICES)
 @pytest.mark.parametrize('prefilter', [False, True])
 @pytest.mark.parametrize('restrict_long_term', [False, True])
 @pytest.mark.parametrize(
@@ -65,8 +77,9 @@ def propagate(kernel, query, feats, labels):
     ])
 def test_matches_dense_reference(height, width, channels, frames, radius,
                                  topk, tile_size, restrict_long_term,
-                                 prefilter):
+                                 prefilter, device):
     feats, labels = random_frames(frames + 1, channels, height, width)
+    feats, labels = feats.to(device), labels.to(device)
     kernel = TopkKernel(
         radius=radius,
         topk=topk,
@@ -121,6 +134,63 @@ def test_contexts_sharing_a_memory_match_dense_reference(prefilter):
         expected = dense_label_propagation(
             feats[5], feats[context], labels[context], radius=3, topk=6)
         torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
+
+
+def smooth_frames(num, channels, height, width, seed=0):
+    """Spatially smooth features, like an encoder's on real frames: nearby
+    positions and consecutive frames have close dot products."""
+    generator = torch.Generator().manual_seed(seed)
+    coarse = torch.randn(1, channels, 4, height // 3 + 2, width // 3 + 2,
+                         generator=generator, dtype=torch.float64)
+    feats = F.interpolate(coarse, (num, height, width), mode='trilinear',
+                          align_corners=True)[0].transpose(0, 1)
+    noise = torch.randn(feats.shape, generator=generator,
+                        dtype=torch.float64)
+    labels = torch.rand(num, 3, height, width, generator=generator,
+                        dtype=torch.float64)
+    return F.normalize(feats + 0.05 * noise, dim=1), labels
+
+
+@pytest.mark.parametrize('device', DEVICES)
+@pytest.mark.parametrize('prefilter', [False, True])
+@pytest.mark.parametrize('spare_slots', [0, 6])
+def test_padded_contexts_at_the_borders_match_dense_reference(
+        device, prefilter, spare_slots):
+    # Query blocks that do not divide the grid, a radius reaching past the
+    # borders, contexts padded with copies of the long-term frame, and a
+    # memory with unused slots (scored frame by frame) or without.
+    feats, labels = smooth_frames(6, 16, 13, 17)
+    feats, labels = feats.to(device), labels.to(device)
+    kernel = TopkKernel(
+        radius=4.5, topk=7, tile_size=(5, 3), bf16_prefilter=prefilter)
+    memory = fill_memory(kernel, feats[:5], labels[:5], 5 + spare_slots)
+    for context in ([0] * 6, [0, 0, 0, 0, 1, 2], [0, 1, 2, 3, 4],
+                    [2, 0, 0, 1, 2, 4]):
+        out = kernel.propagate(feats[5], memory, [context])[0]
+        expected = dense_label_propagation(
+            feats[5], feats[context], labels[context], radius=4.5, topk=7)
+        torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize('device', DEVICES)
+def test_exact_ties_between_identical_frames(device):
+    # Frames 0 and 1 show the same content with the same labels: their
+    # candidates tie exactly, and any choice among them gives the dense
+    # result. Neighbours with equal labels reproduce them exactly.
+    feats, labels = smooth_frames(4, 16, 9, 11, seed=1)
+    feats[1], labels[1] = feats[0], labels[0]
+    feats, labels = feats.to(device), labels.to(device)
+    kernel = TopkKernel(radius=3, topk=6, tile_size=4)
+    memory = fill_memory(kernel, feats[:3], labels[:3])
+    for context in ([0, 0, 1, 1, 2], [1, 0, 0, 2], [0, 1]):
+        out = kernel.propagate(feats[3], memory, [context])[0]
+        expected = dense_label_propagation(
+            feats[3], feats[context], labels[context], radius=3, topk=6)
+        torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
+    same = labels[:1, :, :1, :1].expand(3, -1, 9, 11).contiguous()
+    memory = fill_memory(kernel, feats[:3], same)
+    out = kernel.propagate(feats[3], memory, [[0, 0, 1, 2]])[0]
+    assert torch.equal(out, same[0])
 
 
 def test_radius_one_picks_the_same_position():
