@@ -95,8 +95,12 @@ class TopkKernel:
     Scores: the query grid is cut into ``tile_size`` blocks (rows, columns).
     For each key row that a block's disks reach, the block's queries whose
     disk meets the row are multiplied with the keys of the row that any of
-    them reaches, in all distinct radius-restricted frames at once (one
-    product per key row, shared by all contexts). Tall narrow blocks keep
+    them reaches, in every memory slot at once: the memory keeps one grid
+    cell of all slots together, so a key row of all frames is one matrix
+    (one product per key row, shared by all contexts; while fewer than half
+    the slots are used, one product per key column over the range of used
+    slots; slots that no context restricts to the radius score ``-inf``).
+    Tall narrow blocks keep
     this close to the disks: on a 60 x 107 grid (480p frames) the default
     60 x 8 blocks compute 1.5 times the disk area, where the square window
     around a 12 x 12 block is 2.6 times its disks. The long-term frame is
@@ -116,7 +120,7 @@ class TopkKernel:
     With ``bf16_prefilter`` all scores are first computed in bfloat16. The
     k-th best bfloat16 candidate ``tau`` of a query bounds every exact
     top-k candidate from below by ``tau - 2 e`` (``e`` from
-    :func:`bf16_score_error`), and only the (key row, frame) blocks and
+    :func:`bf16_score_error`), and only the key rows of a block and the
     long-term runs holding a bfloat16 score above that are scored again in
     the feature dtype; the others are left out, so the selection is that of
     exact scores. Real video features have many candidates close to the
