@@ -1,7 +1,6 @@
 """The windowed top-k kernel of label propagation (window scores, candidate
 selection, bf16 prefilter, aggregation)."""
 import math
-from collections import Counter
 from typing import (Callable, Dict, List, NamedTuple, Optional, Sequence,
                     Tuple, Union)
 
@@ -11,23 +10,7 @@ from torch import Tensor
 from .bf16_prefilter import NeededBlocks, bf16_score_error, needed_blocks
 from .context_memory import ContextMemory
 from .query_tiles import QueryTile, disk_reach, make_query_tiles
-
-
-class _Group(NamedTuple):
-    """How one context uses the memory.
-
-    ``window`` ``(n_g,)`` are the positions of its radius-restricted frames
-    in the planned slot range, ``slots`` their memory slots and ``counts``
-    their multiplicities. ``long_term`` is the slot compared with every
-    position (None when restricted); its copies among the short-term
-    frames (``long_term_copies``) add to the multiplicity inside each disk.
-    """
-    window: Tensor
-    slots: Tensor
-    counts: Tensor
-    all_window: bool
-    long_term: Optional[int]
-    long_term_copies: int
+from .slot_plan import ContextGroup, SlotPlan, plan_slots
 
 
 #: Candidate scores ``(Q, M)`` of a query block and a function mapping
@@ -57,19 +40,6 @@ def _runs(flags: Sequence[bool]) -> List[Tuple[int, int]]:
         else:
             runs.append((i, i + 1))
     return runs
-
-
-class _Plan(NamedTuple):
-    """The range of memory slots ``slots`` whose window scores are computed
-    (all slots once they are more than half used, so that one product covers
-    a key row), the range ``used`` of positions in it that holds the
-    radius-restricted frames, the positions in ``used`` of slots that no
-    context restricts (``gaps``, scored ``-inf``), and per context how it
-    uses them."""
-    slots: slice
-    used: slice
-    gaps: List[int]
-    groups: List[_Group]
 
 
 class _Scores(NamedTuple):
@@ -196,7 +166,8 @@ class TopkKernel:
                 f'query features {tuple(query.shape)} do not match the '
                 f'memory (C, h, w) = '
                 f'{(memory.feats.shape[3], *memory.grid_shape)}')
-        plan = self._plan(memory, contexts, query.device)
+        plan = plan_slots(memory, contexts, self.restrict_long_term,
+                          query.device)
         long_terms = sorted(
             {g.long_term for g in plan.groups if g.long_term is not None})
         grid = (height, width)
@@ -245,7 +216,7 @@ class TopkKernel:
                 block: Tensor,
                 tile: QueryTile,
                 feats: Tensor,
-                plan: _Plan,
+                plan: SlotPlan,
                 long_terms: List[int],
                 run: int,
                 workspace: Dict[str, Tensor],
@@ -329,7 +300,7 @@ class TopkKernel:
         return values[:, -1]
 
     def _candidates(self, tile: QueryTile, scores: _Scores, index: int,
-                    plan: _Plan, grid: Tuple[int, int],
+                    plan: SlotPlan, grid: Tuple[int, int],
                     run: int) -> List[_Candidates]:
         """Candidates of group ``index`` for the queries of ``tile``: the
         members of its top-k key cells and of its top-k long-term runs."""
@@ -348,7 +319,7 @@ class TopkKernel:
         return parts
 
     def _window_candidates(self, tile: QueryTile, window: Tensor,
-                           cell_max: Tensor, group: _Group, slots: slice,
+                           cell_max: Tensor, group: ContextGroup, slots: slice,
                            num_pos: int) -> _Candidates:
         """Scores ``(Q, k * n_g)`` of the group's frames at the ``k`` key
         cells with the best maxima of each query."""
@@ -371,7 +342,7 @@ class TopkKernel:
         return values.view(num_query, -1), decode
 
     def _long_term_candidates(self, tile: QueryTile, scores: Tensor,
-                              group: _Group, grid: Tuple[int, int],
+                              group: ContextGroup, grid: Tuple[int, int],
                               run: int) -> _Candidates:
         """Scores ``(Q, k * run)`` of the long-term frame in the ``k`` runs
         of positions with the best maxima of each query."""
@@ -444,44 +415,3 @@ class TopkKernel:
         return neighbours[:, 0] + torch.einsum(
             'qm,qml->ql', weights[:, 1:],
             neighbours[:, 1:] - neighbours[:, :1])
-
-    def _plan(self, memory: ContextMemory, contexts: Sequence[Sequence[int]],
-              device: torch.device) -> _Plan:
-        """The range of memory slots holding the radius-restricted frames of
-        all contexts and, per context, how it uses them."""
-        per_context = []
-        for context in contexts:
-            if len(context) == 0:
-                raise ValueError('a context must hold at least one frame')
-            counts = Counter(memory.slot(f) for f in context[1:])
-            long_term = memory.slot(context[0])
-            if self.restrict_long_term:
-                counts[long_term] += 1
-                per_context.append((counts, None, 0))
-            else:
-                per_context.append(
-                    (counts, long_term, counts.pop(long_term, 0)))
-        window = sorted(set().union(*(c for c, _, _ in per_context)))
-        used = slice(window[0], window[-1] + 1) if window else slice(0, 0)
-        num_slots = memory.feats.shape[0]
-        span = slice(0, num_slots) if 2 * len(window) > num_slots else used
-        first = span.start
-        groups = []
-        for counts, long_term, copies in per_context:
-            slots = sorted(counts)
-            groups.append(
-                _Group(
-                    window=torch.tensor([s - first for s in slots],
-                                        dtype=torch.long,
-                                        device=device),
-                    slots=torch.tensor(
-                        slots, dtype=torch.long, device=device),
-                    counts=torch.tensor([counts[s] for s in slots],
-                                        dtype=memory.feats.dtype,
-                                        device=device),
-                    all_window=slots == window,
-                    long_term=long_term,
-                    long_term_copies=copies))
-        gaps = sorted(set(range(used.start, used.stop)) - set(window))
-        return _Plan(span, slice(used.start - first, used.stop - first),
-                     [s - first for s in gaps], groups)
