@@ -46,7 +46,11 @@ Method:
   features are loaded; on a GPU it is ``torch.cuda.max_memory_allocated``.
 - Agreement on the frames both variants propagate: the fraction of
   positions whose argmax label is the same, and the largest difference of
-  the soft labels.
+  the soft labels. Where many candidates of a query score within float32
+  rounding of its k-th best (smooth, upsampled frames), two float32
+  computations that sum in different orders choose different neighbours;
+  ``--float64-check`` also runs the dense reference in float64 (untimed)
+  and reports how often each float32 variant agrees with it.
 
 Examples (2 threads, as in docs/benchmarks.md)::
 
@@ -140,6 +144,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='steady-state frames of the dense reference')
     parser.add_argument('--perturb', type=float, default=1e-5,
                         help='std of the tie-breaking feature noise')
+    parser.add_argument(
+        '--float64-check', action='store_true',
+        help='also compare both variants with a float64 dense run (untimed)')
     parser.add_argument('--threads', type=int,
                         help='torch threads (default: torch default)')
     parser.add_argument('--device', default='cpu')
@@ -344,14 +351,14 @@ def run_variant(args: argparse.Namespace) -> None:
                                     device)
     memory.add(0, feats[0], labels[0])
 
-    def step(t: int) -> torch.Tensor:
+    def step(t: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         context = propagator.context_indices(0, t)
         if args.variant == 'windowed':
             return propagator.propagate(feats[t], memory, [context])[0]
         return dense_label_propagation(
-            feats[t],
-            feats[context],
-            torch.stack([labels[s] for s in context]),
+            feats[t].to(dtype),
+            feats[context].to(dtype),
+            torch.stack([labels[s] for s in context]).to(dtype),
             radius=propagator.radius,
             topk=propagator.topk,
             temperature=propagator.temperature,
@@ -371,6 +378,8 @@ def run_variant(args: argparse.Namespace) -> None:
         cpu[t] = time.process_time() - start_cpu
         if t in scored:
             preds[t] = pred.cpu()
+            if args.float64_check and args.variant == 'dense':
+                preds[-t] = step(t, torch.float64).float().cpu()
         if args.variant == 'windowed':
             memory.retain(propagator.memory_frames([0], t))
             memory.add(t, feats[t], labels[t])
@@ -434,7 +443,7 @@ def frame_span(frames: List[int]) -> str:
 def agreement(dense: dict, windowed: dict) -> tuple:
     """Fraction of positions with the same argmax label, the largest soft
     label difference and the number of frames compared."""
-    frames = sorted(dense['preds'])
+    frames = sorted(t for t in dense['preds'] if t > 0)
     same = [(dense['preds'][t].argmax(0) == windowed['preds'][t].argmax(0))
             for t in frames]
     diff = max(float((dense['preds'][t] - windowed['preds'][t]).abs().max())
@@ -533,6 +542,26 @@ def print_summary(reports: Dict[str, Dict[str, dict]]) -> None:
     print(f'argmax agreement over {frames} frames (early and steady): '
           f'{same:.5f}; max |dense - windowed| '
           f'{max(d for _, d, _ in results):.3g}')
+    if any(t < 0 for pair in reports.values() for t in pair['dense']['preds']):
+        for variant in VARIANTS:
+            rates = [
+                agreement64(pair['dense'], pair[variant])
+                for pair in reports.values()
+            ]
+            print(f'argmax agreement of the float32 {variant} with the '
+                  f'float64 dense reference: '
+                  f'{sum(rates) / len(rates):.5f}')
+
+
+def agreement64(dense: dict, variant: dict) -> float:
+    """Fraction of positions where ``variant`` has the argmax label of the
+    float64 dense run (stored under the negated frame indices)."""
+    frames = sorted(t for t in dense['preds'] if t > 0)
+    return float(
+        torch.stack([
+            variant['preds'][t].argmax(0) == dense['preds'][-t].argmax(0)
+            for t in frames
+        ]).float().mean())
 
 
 if __name__ == '__main__':
