@@ -1,15 +1,7 @@
-# DAVIS-2017 val with the feature merge of the paper's best number:
-# normalise(concat(1.05 * f_hvc, f_moco)), f_moco from a MoCo-v1 ResNet-50
-# truncated after layer3 at stride 8 (1024 channels).
-_base_ = './davis2017_val_r18.py'
-
-moco_checkpoint = 'checkpoints/moco_v1_200ep_r50_backbone.pth'
-model = dict(
-    extra_backbone=dict(
-        type='HVCResNet',
-        depth=50,
-        num_stages=3,
-        strides=(1, 2, 1),
-        out_indices=(2, )),
-    extra_checkpoint=moco_checkpoint,
-    merge_weight=1.05)
+# DAVIS-2017 val with the feature merge of the paper's best number (73.1
+# J&F).
+_base_ = [
+    '../_base_/models/propagation_r18_moco_merge.py',
+    '../_base_/datasets/davis2017_val.py',
+    '../_base_/propagation_runtime.py',
+]

@@ -6,18 +6,7 @@
 # normalise(concat(1.05 * f_hvc, f_moco)) with the MoCo-v1 ResNet-50 (see
 # docs/test.md for its weights).
 _base_ = [
-    '../_base_/models/propagation_r18.py',
+    '../_base_/models/propagation_r18_moco_merge.py',
     '../_base_/datasets/vip_val_hvc_protocol.py',
     '../_base_/propagation_runtime.py',
 ]
-
-moco_checkpoint = 'checkpoints/moco_v1_200ep_r50_backbone.pth'
-model = dict(
-    extra_backbone=dict(
-        type='HVCResNet',
-        depth=50,
-        num_stages=3,
-        strides=(1, 2, 1),
-        out_indices=(2, )),
-    extra_checkpoint=moco_checkpoint,
-    merge_weight=1.05)
