@@ -91,11 +91,9 @@ DEMO_DATA = 'data/demo_davis_480p'
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
 
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Frames/s, peak memory and agreement of dense and '
-        'windowed label propagation on real (or random) features')
-    parser.add_argument('--features', choices=('real', 'random'))
+def add_video_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared with ``propagation_floor.py``: the videos, their
+    encoder and the propagator's settings."""
     parser.add_argument(
         '--data', help='DAVIS-layout root, folder of frame folders or '
         f'folder of frames (default: {DEMO_DATA}, generated if absent)')
@@ -108,16 +106,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         'random initialisation)')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the random initialisation')
-    size = parser.add_mutually_exclusive_group()
-    size.add_argument(
-        '--grid', type=int, nargs=2, metavar=('H', 'W'),
-        help='feature grid of random features')
-    size.add_argument(
-        '--image-size', type=int, nargs=2, metavar=('H', 'W'),
-        help='frame size (default 480 854; random features: grid '
-        'ceil(size / 8))')
-    parser.add_argument('--channels', type=int,
-                        help='channels of random features (default 256)')
     parser.add_argument(
         '--labels', type=int, default=4,
         help='soft-label channels (background + objects)')
@@ -134,6 +122,35 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'it)')
     parser.add_argument('--tile-size', type=int, nargs='+',
                         metavar='N', help='query blocks: rows [columns]')
+    parser.add_argument('--perturb', type=float, default=1e-5,
+                        help='std of the tie-breaking feature noise')
+    parser.add_argument('--threads', type=int,
+                        help='torch threads (default: torch default)')
+    parser.add_argument('--device', default='cpu')
+
+
+def check_video_arguments(parser: argparse.ArgumentParser,
+                          args: argparse.Namespace) -> None:
+    if args.tile_size is not None and len(args.tile_size) > 2:
+        parser.error('--tile-size takes one or two numbers')
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Frames/s, peak memory and agreement of dense and '
+        'windowed label propagation on real (or random) features')
+    parser.add_argument('--features', choices=('real', 'random'))
+    add_video_arguments(parser)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument(
+        '--grid', type=int, nargs=2, metavar=('H', 'W'),
+        help='feature grid of random features')
+    size.add_argument(
+        '--image-size', type=int, nargs=2, metavar=('H', 'W'),
+        help='frame size (default 480 854; random features: grid '
+        'ceil(size / 8))')
+    parser.add_argument('--channels', type=int,
+                        help='channels of random features (default 256)')
     parser.add_argument('--start-frame', type=int,
                         help='first steady-state query frame (default '
                         'context_size + 1)')
@@ -142,25 +159,19 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         'query frames from --start-frame, default 3)')
     parser.add_argument('--dense-frames', type=int, default=1,
                         help='steady-state frames of the dense reference')
-    parser.add_argument('--perturb', type=float, default=1e-5,
-                        help='std of the tie-breaking feature noise')
     parser.add_argument(
         '--float64-check', action='store_true',
         help='also compare both variants with a float64 dense run (untimed)')
-    parser.add_argument('--threads', type=int,
-                        help='torch threads (default: torch default)')
-    parser.add_argument('--device', default='cpu')
     parser.add_argument('--variant', choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument('--input', help=argparse.SUPPRESS)
     parser.add_argument('--out', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    check_video_arguments(parser, args)
     if args.features is None:
         synthetic = args.grid is not None or args.channels is not None
         args.features = 'random' if synthetic else 'real'
     if args.features == 'real' and (args.grid or args.channels):
         parser.error('--grid and --channels describe random features')
-    if args.tile_size is not None and len(args.tile_size) > 2:
-        parser.error('--tile-size takes one or two numbers')
     args.channels = args.channels or 256
     return args
 
