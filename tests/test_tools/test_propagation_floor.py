@@ -77,6 +77,19 @@ def test_tie_bands_hold_the_kth_best_and_shrink_with_the_error(tool):
     assert counts[-1].tolist() == [3] * 20
 
 
+def test_split_bfloat16_products_restore_the_precision_setting(tool):
+    matmul = torch.backends.mkldnn.matmul
+    before = matmul.fp32_precision
+    a = torch.randn(8, 16, dtype=torch.float64).float()
+    with tool.bf16_float32_products():
+        assert matmul.fp32_precision == 'bf16'
+        coarse = a @ a.T
+    assert matmul.fp32_precision == before
+    assert coarse.dtype == torch.float32
+    rows = tool.product_rates([(6, 5, 4)])
+    assert rows[0][0] == '6 x 4 x 5' and len(rows[0]) == 4
+
+
 def test_real_frames_report_work_time_and_ties(tmp_path):
     root = str(tmp_path / 'videos')
     write_frames(osp.join(root, 'pan'), 5, seed=0)
@@ -94,6 +107,12 @@ def test_real_frames_report_work_time_and_ties(tmp_path):
     assert len(speed_ups) == 4 and speed_ups[0] == '1.0'
     (ratio, ) = re.findall(r'computes (\S+) times the least work', text)
     assert float(ratio) >= 1
+    products = re.findall(r'\| (\d+) x 256 x (\d+) +\|' + r' (\S+) +\|' * 3,
+                          text)
+    # A key row of the 4 slots of the memory; a whole frame of keys.
+    assert len(products) == 2 and int(products[0][0]) % 4 == 0
+    assert products[1][:2] == ('35', '480')
+    assert all(float(ms) > 0 for row in products for ms in row[2:])
     band_rows = re.findall(r'\| (\S+)(?: \(bfloat16\))? +\| (\d+) +\| '
                            r'(\d+) +\| (\d+) +\|', text)
     assert len(band_rows) == 4

@@ -9,14 +9,16 @@ For one query frame (default ``context_size + 1``, whose context holds
 - Work, in multiply-adds of ``C``-channel dot products: the dense
   reference (every query against every position of every context entry),
   the windowed kernel's products (its query blocks and key rows, in every
-  slot of the memory, plus the long-term frame) and the least any exact
-  method computes (each query's disk in the short-term frames plus the
-  whole long-term frame).
+  slot of the memory, plus the long-term frame) and the least work of
+  scoring each candidate once (each query's disk in the distinct
+  short-term frames plus the whole long-term frame).
 - Time: the dense reference, the windowed propagator, the kernel's matrix
   products alone (the same calls on the same memory, without the top-k
   selection), and the least work at the rate of one large product on this
   machine. The speed-up of the products alone bounds that of any top-k
   selection over them.
+- Products: the kernel's most common key-row product and a large one,
+  timed in float32, in bfloat16 and as a split-bfloat16 score.
 - Ties: for ``--samples`` query positions, exact (float64) scores of the
   candidates; per query the number of candidates within ``2 e`` of its
   k-th best, for the error ``e`` of a bfloat16 score and smaller errors. A
@@ -29,11 +31,13 @@ Example (2 threads, as in docs/benchmarks.md)::
         --checkpoint work_dirs/demo/train/iter_240.pth
 """
 import argparse
+import contextlib
 import importlib.util
 import os.path as osp
 import statistics
 import tempfile
 import time
+from collections import Counter
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
@@ -105,8 +109,9 @@ def kernel_products(propagator: LabelPropagator, memory: ContextMemory,
                     context: Sequence[int], query: torch.Tensor
                     ) -> Dict[str, object]:
     """The matrix products the kernel computes for ``query`` ``(C, h, w)``:
-    their multiply-adds and a function that runs them (same shapes, same
-    memory, no selection)."""
+    their multiply-adds (``pairs``, times ``C``), a function that runs them
+    (``run``: same shapes, same memory, no selection) and the most common
+    key-row product ``(M, N, K)`` (``shape``)."""
     kernel = propagator.kernel
     channels, height, width = query.shape
     plan = plan_slots(memory, [context], kernel.restrict_long_term,
@@ -150,14 +155,19 @@ def kernel_products(propagator: LabelPropagator, memory: ContextMemory,
                          out=buffer[:num_pos * block.shape[0]].view(
                              num_pos, block.shape[0]))
 
-    return dict(pairs=pairs, run=run)
+    shapes = Counter((r.cols.stop - r.cols.start,
+                      r.queries.stop - r.queries.start)
+                     for t in tiles for r in t.key_rows)
+    common = shapes.most_common(1)[0][0] if shapes else (0, 0)
+    return dict(pairs=pairs, run=run,
+                shape=(common[0] * span, common[1], channels))
 
 
 def least_pairs(propagator: LabelPropagator, context: Sequence[int],
                 height: int, width: int) -> int:
-    """Query-candidate pairs any exact method scores: each query's disk in
-    the distinct short-term frames and, unless restricted, the whole
-    long-term frame."""
+    """Query-candidate pairs of scoring each candidate once: each query's
+    disk in the distinct short-term frames and, unless restricted, the
+    whole long-term frame."""
     kernel = propagator.kernel
     reach = int(kernel.radius) + 1
     ys = torch.arange(height)
@@ -183,6 +193,43 @@ def large_product_rate(channels: int, num_pos: int) -> float:
     out = torch.empty(num_pos, 480)
     seconds = median_time(lambda: torch.mm(keys, queries.T, out=out), 5)
     return num_pos * channels * 480 / seconds
+
+
+@contextlib.contextmanager
+def bf16_float32_products():
+    """float32 products computed by oneDNN from bfloat16-rounded inputs
+    with float32 accumulation and output, while the context is active."""
+    matmul = torch.backends.mkldnn.matmul
+    previous = matmul.fp32_precision
+    matmul.fp32_precision = 'bf16'
+    try:
+        yield
+    finally:
+        matmul.fp32_precision = previous
+
+
+def product_rates(shapes: Sequence[Sequence[int]]) -> List[List[str]]:
+    """Per ``(M, N, K)`` product shape, the milliseconds of one float32
+    product, of one bfloat16 product (bfloat16 output) and of the three
+    products of a split-bfloat16 score with float32 output (one product
+    ``3 K`` deep, from bfloat16 inputs, accumulated in float32)."""
+    rows = []
+    for m, n, k in shapes:
+        times = []
+        for dtype, depth in ((torch.float32, k), (torch.bfloat16, k),
+                             (None, 3 * k)):
+            a = torch.randn(m, depth).to(dtype or torch.bfloat16)
+            b = torch.randn(n, depth).to(dtype or torch.bfloat16)
+            if dtype is None:
+                a, b = a.float(), b.float()
+            out = torch.empty(m, n, dtype=a.dtype)
+            with bf16_float32_products() if dtype is None else \
+                    contextlib.nullcontext():
+                times.append(
+                    median_time(lambda: torch.mm(a, b.T, out=out), 20) *
+                    1e3)
+        rows.append([f'{m} x {k} x {n}'] + [f'{t:.3f}' for t in times])
+    return rows
 
 
 def tie_bands(propagator: LabelPropagator, feats: torch.Tensor,
@@ -271,6 +318,12 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
           f'least work; its products run at '
           f'{products["pairs"] * channels / products_s / 1e9:.0f} G '
           f'multiply-adds/s')
+
+    rows = [['product M x K x N', 'float32 ms', 'bfloat16 ms',
+             'split bfloat16 ms']] + product_rates(
+                 [products['shape'], (num_pos, 480, channels)])
+    print(AsciiTable(rows, 'The most common key-row product of the kernel '
+                     'and a large one').table)
 
     bands = tie_bands(propagator, feats.cpu(), context, frame, args.samples)
     rows = [['score error e', 'median', '90th percentile', 'max']]
