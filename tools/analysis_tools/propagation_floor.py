@@ -48,6 +48,7 @@ from mmhvc.models.propagation.bf16_prefilter import bf16_score_error
 from mmhvc.models.propagation.context_memory import ContextMemory
 from mmhvc.models.propagation.query_tiles import make_query_tiles
 from mmhvc.models.propagation.slot_plan import plan_slots
+from mmhvc.models.propagation.topk_kernel import key_row_scores
 from mmhvc.testing import dense_label_propagation
 
 _spec = importlib.util.spec_from_file_location(
@@ -118,15 +119,12 @@ def kernel_products(propagator: LabelPropagator, memory: ContextMemory,
                       query.device)
     tiles = make_query_tiles(height, width, kernel.tile_size, kernel.radius,
                              query.device, query.dtype)
-    slots = plan.slots
-    span = slots.stop - slots.start
-    num_slots = memory.feats.shape[0]
+    span = plan.slots.stop - plan.slots.start
     long_terms = sorted(
         {g.long_term for g in plan.groups if g.long_term is not None})
     num_pos = height * width
     pairs = sum(tile.size * span for tile in tiles) + \
         len(long_terms) * num_pos * num_pos
-    store = memory.feats.permute(1, 2, 0, 3)
     queries = query.permute(1, 2, 0)
     block_size = max((t.rows.stop - t.rows.start) *
                      (t.cols.stop - t.cols.start) for t in tiles)
@@ -136,19 +134,9 @@ def kernel_products(propagator: LabelPropagator, memory: ContextMemory,
     def run() -> None:
         for tile in tiles:
             block = queries[tile.rows, tile.cols].reshape(-1, channels)
-            for row in tile.key_rows if span else []:
-                num_cols = row.cols.stop - row.cols.start
-                num_rows = row.queries.stop - row.queries.start
-                out = buffer[span * row.offset:span *
-                             (row.offset + num_cols * num_rows)]
-                if span == num_slots:
-                    torch.mm(store[row.row, row.cols].reshape(-1, channels),
-                             block[row.queries].T,
-                             out=out.view(-1, num_rows))
-                else:
-                    torch.bmm(store[row.row, row.cols, slots],
-                              block[row.queries].T.expand(num_cols, -1, -1),
-                              out=out.view(num_cols, span, num_rows))
+            for _ in key_row_scores(block, tile, memory.feats, plan.slots,
+                                    buffer):
+                pass
             for slot in long_terms:
                 torch.mm(memory.feats[slot].view(num_pos, channels),
                          block.T,

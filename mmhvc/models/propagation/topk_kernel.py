@@ -1,15 +1,15 @@
 """The windowed top-k kernel of label propagation (window scores, candidate
 selection, bf16 prefilter, aggregation)."""
 import math
-from typing import (Callable, Dict, List, NamedTuple, Optional, Sequence,
-                    Tuple, Union)
+from typing import (Callable, Dict, Iterator, List, NamedTuple, Optional,
+                    Sequence, Tuple, Union)
 
 import torch
 from torch import Tensor
 
 from .bf16_prefilter import NeededBlocks, bf16_score_error, needed_blocks
 from .context_memory import ContextMemory
-from .query_tiles import QueryTile, disk_reach, make_query_tiles
+from .query_tiles import KeyRow, QueryTile, disk_reach, make_query_tiles
 from .slot_plan import ContextGroup, SlotPlan, plan_slots
 
 
@@ -40,6 +40,45 @@ def _runs(flags: Sequence[bool]) -> List[Tuple[int, int]]:
         else:
             runs.append((i, i + 1))
     return runs
+
+
+def key_row_scores(block: Tensor,
+                   tile: QueryTile,
+                   feats: Tensor,
+                   slots: slice,
+                   buffer: Optional[Tensor],
+                   needed: Optional[Sequence[bool]] = None
+                   ) -> Iterator[Tuple[KeyRow, Tensor]]:
+    """Score the queries ``block`` ``(Q, C)`` of ``tile`` against each key
+    row their disks reach, in the memory slots ``slots`` of ``feats`` (a
+    :class:`ContextMemory` layout, ``(S, h, w, C)``).
+
+    Each row is one product when all slots are scored, else one per key
+    column; its scores are written to ``buffer`` as
+    :class:`~.query_tiles.KeyRow` describes. The rows that ``needed`` flags
+    False score ``-inf`` instead. Yields each row and its ``(columns,
+    slots, queries)`` scores as soon as they are computed.
+    """
+    channels = block.shape[1]
+    span = slots.stop - slots.start
+    store = feats.permute(1, 2, 0, 3)
+    for i, row in enumerate(tile.key_rows if span else []):
+        num_cols = row.cols.stop - row.cols.start
+        num_rows = row.queries.stop - row.queries.start
+        out = buffer[span * row.offset:span *
+                     (row.offset + num_cols * num_rows)].view(
+                         num_cols, span, num_rows)
+        if needed is not None and not needed[i]:
+            out.fill_(float('-inf'))
+        elif span == feats.shape[0]:
+            torch.mm(store[row.row, row.cols].reshape(-1, channels),
+                     block[row.queries].T,
+                     out=out.view(-1, num_rows))
+        else:
+            torch.bmm(store[row.row, row.cols, slots],
+                      block[row.queries].T.expand(num_cols, -1, -1),
+                      out=out)
+        yield row, out
 
 
 class _Scores(NamedTuple):
@@ -227,10 +266,9 @@ class TopkKernel:
         ``feats``; blocks that ``needed`` leaves out score ``-inf``."""
         block = block.to(feats.dtype)
         num_query, channels = block.shape
-        num_slots, height, width = feats.shape[:3]
+        height, width = feats.shape[1:3]
         slots = plan.slots
         span = slots.stop - slots.start
-        store = feats.permute(1, 2, 0, 3)
         buffer = _buffer(workspace, f'{name}_window', span * tile.size,
                          block) if span else None
         cell_max: List[Optional[Tensor]] = [
@@ -239,22 +277,9 @@ class TopkKernel:
         ]
         win_height = tile.win_rows.stop - tile.win_rows.start
         win_width = tile.win_cols.stop - tile.win_cols.start
-        for i, row in enumerate(tile.key_rows if span else []):
-            num_cols = row.cols.stop - row.cols.start
-            num_rows = row.queries.stop - row.queries.start
-            out = buffer[span * row.offset:span *
-                         (row.offset + num_cols * num_rows)].view(
-                             num_cols, span, num_rows)
-            if needed is not None and not needed.window[i]:
-                out.fill_(float('-inf'))
-            elif span == num_slots:
-                torch.mm(store[row.row, row.cols].reshape(-1, channels),
-                         block[row.queries].T,
-                         out=out.view(-1, num_rows))
-            else:
-                torch.bmm(store[row.row, row.cols, slots],
-                          block[row.queries].T.expand(num_cols, -1, -1),
-                          out=out)
+        rows_needed = None if needed is None else needed.window
+        for row, out in key_row_scores(block, tile, feats, slots, buffer,
+                                       rows_needed):
             for j in plan.gaps:
                 out[:, j].fill_(float('-inf'))
             cells = (row.row - tile.win_rows.start,
