@@ -3,8 +3,9 @@ import torch
 import torch.nn.functional as F
 
 from mmhvc.models.propagation import ContextMemory
-from mmhvc.models.propagation.query_tiles import half_width
-from mmhvc.models.propagation.topk_kernel import TopkKernel, bf16_score_error
+from mmhvc.models.propagation.query_tiles import half_width, make_query_tiles
+from mmhvc.models.propagation.topk_kernel import (TopkKernel, bf16_score_error,
+                                                  key_row_scores)
 from mmhvc.testing import dense_label_propagation
 
 torch.set_num_threads(1)
@@ -257,3 +258,30 @@ def test_bf16_score_error_bounds_the_rounding():
         coarse = (q.bfloat16() @ k.bfloat16().T).double()
         assert (coarse - exact).abs().max() <= bf16_score_error(channels)
     assert 0.0058 < bf16_score_error(256) < 0.0063
+
+
+@pytest.mark.parametrize('slots', [slice(0, 5), slice(1, 4)])
+def test_key_row_scores_are_the_dot_products_of_each_key_row(slots):
+    # All slots: one product per key row; a sub-range: one per key column.
+    feats, labels = random_frames(6, 4, 7, 9)
+    kernel = TopkKernel(radius=3., topk=2)
+    memory = fill_memory(kernel, feats[:5], labels[:5])
+    (tile, *_) = make_query_tiles(7, 9, (7, 3), 3., torch.device('cpu'),
+                                  torch.float64)
+    block = feats[5].permute(1, 2, 0)[tile.rows, tile.cols].reshape(-1, 4)
+    span = slots.stop - slots.start
+    buffer = torch.full((span * tile.size, ), float('nan'),
+                        dtype=torch.float64)
+    needed = [i % 3 != 1 for i in range(len(tile.key_rows))]
+    rows = list(
+        key_row_scores(block, tile, memory.feats, slots, buffer, needed))
+    assert [row for row, _ in rows] == tile.key_rows
+    for i, (row, out) in enumerate(rows):
+        keys = feats[slots, :, row.row, row.cols]  # (span, C, columns)
+        expected = torch.einsum('sck,qc->ksq', keys, block[row.queries])
+        if needed[i]:
+            torch.testing.assert_close(out, expected)
+        else:
+            assert bool(out.isneginf().all())
+    # Every score of the tile is written, none outside its buffer.
+    assert not bool(buffer.isnan().any())
