@@ -90,9 +90,16 @@ def test_split_bfloat16_products_restore_the_precision_setting(tool):
     assert rows[0][0] == '6 x 4 x 5' and len(rows[0]) == 4
 
 
+def test_one_video_is_measured(tool):
+    assert tool.parse_args(['--videos', 'a']).videos == ['a']
+    with pytest.raises(SystemExit):
+        tool.parse_args(['--videos', 'a', 'b'])
+
+
 def test_real_frames_report_work_time_and_ties(tmp_path):
     root = str(tmp_path / 'videos')
     write_frames(osp.join(root, 'pan'), 5, seed=0)
+    write_frames(osp.join(root, 'tilt'), 5, seed=1)  # not the first video
     env = dict(os.environ, OMP_NUM_THREADS='1')
     result = subprocess.run(
         [sys.executable, TOOL, '--data', root, '--image-size', '40', '56',

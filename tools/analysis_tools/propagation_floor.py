@@ -3,8 +3,9 @@ work of one steady-state frame, the time of the kernel's matrix products
 alone, and how closely real features tie.
 
 For one query frame (default ``context_size + 1``, whose context holds
-``context_size + 1`` distinct frames) of one video, encoded as
-``benchmark_propagation.py`` encodes it (same options):
+``context_size + 1`` distinct frames) of one video (``--videos NAME``,
+default the first), encoded as ``benchmark_propagation.py`` encodes it
+(same options):
 
 - Work, in multiply-adds of ``C``-channel dot products: the dense
   reference (every query against every position of every context entry),
@@ -46,7 +47,8 @@ from terminaltables import AsciiTable
 from mmhvc.models.propagation import LabelPropagator
 from mmhvc.models.propagation.bf16_prefilter import bf16_score_error
 from mmhvc.models.propagation.context_memory import ContextMemory
-from mmhvc.models.propagation.query_tiles import make_query_tiles
+from mmhvc.models.propagation.query_tiles import (disk_reach,
+                                                  make_query_tiles)
 from mmhvc.models.propagation.slot_plan import plan_slots
 from mmhvc.models.propagation.topk_kernel import key_row_scores
 from mmhvc.testing import dense_label_propagation
@@ -77,6 +79,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='timed runs of the windowed variants (median)')
     args = parser.parse_args(argv)
     bench.check_video_arguments(parser, args)
+    if args.videos and len(args.videos) > 1:
+        parser.error('--videos: one video is measured, got '
+                     f'{len(args.videos)}')
     return args
 
 
@@ -157,7 +162,7 @@ def least_pairs(propagator: LabelPropagator, context: Sequence[int],
     disk in the distinct short-term frames and, unless restricted, the
     whole long-term frame."""
     kernel = propagator.kernel
-    reach = int(kernel.radius) + 1
+    reach = disk_reach(kernel.radius)
     ys = torch.arange(height)
     xs = torch.arange(width)
     disk = 0
@@ -253,8 +258,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     propagator = LabelPropagator(**bench.propagator_settings(args))
     frame = args.frame or propagator.context_size + 1
     args.frames = frame + 1
+    if not args.videos:  # the first video
+        args.videos = list(bench.list_videos(args.data or
+                                             bench.demo_videos()))[:1]
     with tempfile.TemporaryDirectory() as tmp:
-        name, path = next(iter(bench.encode_videos(args, tmp).items()))
+        ((name, path), ) = bench.encode_videos(args, tmp).items()
         feats = torch.load(path).to(args.device)
     num_frames, channels, height, width = feats.shape
     if frame >= num_frames:
