@@ -24,7 +24,7 @@ LAYERS = [
     ('fileio', ),
     ('registry', 'validation', 'version'),
 ]
-MAX_LINES = 450
+MAX_LINES = 650
 
 
 def _modules() -> Dict[str, str]:

@@ -1,13 +1,15 @@
 from .codecs import (BaseLabelCodec, KeypointCodec, MaskCodec,
                      heatmaps_to_keypoints, keypoints_to_heatmaps)
-from .context import ContextPolicy
 from .context_memory import ContextMemory
+from .dense import DenseBackend
 from .label_propagator import LabelPropagator
 from .propagation_model import LabelPropagationSegmentor
-from .topk_kernel import TopkKernel, bf16_score_error
+from .streaming import StreamingPropagator
+from .windowed import WindowedBackend
 
 __all__ = [
-    'BaseLabelCodec', 'ContextMemory', 'ContextPolicy', 'KeypointCodec',
-    'LabelPropagationSegmentor', 'LabelPropagator', 'MaskCodec', 'TopkKernel',
-    'bf16_score_error', 'heatmaps_to_keypoints', 'keypoints_to_heatmaps'
+    'BaseLabelCodec', 'ContextMemory', 'DenseBackend', 'KeypointCodec',
+    'LabelPropagationSegmentor', 'LabelPropagator', 'MaskCodec',
+    'StreamingPropagator', 'WindowedBackend', 'heatmaps_to_keypoints',
+    'keypoints_to_heatmaps'
 ]

@@ -1,6 +1,6 @@
 """Bounded per-video store of frame features and soft labels."""
 import heapq
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Tuple
 
 import torch
 from torch import Tensor
@@ -22,8 +22,6 @@ class ContextMemory:
         width: Feature-grid width ``w``.
         device: Device of the stored tensors.
         dtype: Floating dtype of the stored tensors.
-        coarse_dtype: If set, a copy of the features in this (lower
-            precision) dtype is kept as well, for a fast first scoring pass.
 
     Attributes:
         feats: ``(capacity, h, w, C)`` features, channel-last: a view of
@@ -31,8 +29,6 @@ class ContextMemory:
             features of one grid cell in all slots are adjacent (so a row
             of keys of every slot is one matrix for the propagator).
         labels: ``(capacity, h * w, L)`` soft labels, position-major.
-        coarse_feats: ``feats`` in ``coarse_dtype`` (same layout), or None.
-        max_norm: ``(capacity,)`` largest feature norm of each slot.
         workspace: Scratch buffers of the propagator, kept with the memory so
             that they are allocated once per video rather than per frame.
     """
@@ -44,8 +40,7 @@ class ContextMemory:
                  height: int,
                  width: int,
                  device: torch.device = torch.device('cpu'),
-                 dtype: torch.dtype = torch.float32,
-                 coarse_dtype: Optional[torch.dtype] = None) -> None:
+                 dtype: torch.dtype = torch.float32) -> None:
         if capacity < 1:
             raise ValueError(f'capacity must be >= 1, got {capacity}')
         storage = torch.zeros(
@@ -53,9 +48,6 @@ class ContextMemory:
         self.feats = storage.permute(2, 0, 1, 3)
         self.labels = torch.zeros(
             capacity, height * width, num_labels, device=device, dtype=dtype)
-        self.coarse_feats = None if coarse_dtype is None else storage.to(
-            coarse_dtype).permute(2, 0, 1, 3)
-        self.max_norm = torch.zeros(capacity, device=device, dtype=dtype)
         self.workspace: Dict[str, Tensor] = {}
         self._slots: Dict[int, int] = {}
         self._free: List[int] = list(range(capacity))
@@ -64,6 +56,36 @@ class ContextMemory:
     def grid_shape(self) -> tuple:
         """``(h, w)`` of the stored feature grid."""
         return tuple(self.feats.shape[1:3])
+
+    @property
+    def capacity(self) -> int:
+        """Number of slots."""
+        return self.feats.shape[0]
+
+    def check_query(self, query: Tensor) -> Tuple[int, int, int]:
+        """``(C, h, w)`` of ``query`` features, checked against the memory."""
+        if query.dim() != 3 or tuple(query.shape[1:]) != self.grid_shape or \
+                query.shape[0] != self.feats.shape[3]:
+            raise ValueError(
+                f'query features {tuple(query.shape)} do not match the '
+                f'memory (C, h, w) = {(self.feats.shape[3], *self.grid_shape)}')
+        return tuple(query.shape)
+
+    def reserve(self, capacity: int) -> None:
+        """Grow to at least ``capacity`` slots, keeping every held frame in
+        its slot."""
+        old = self.capacity
+        if capacity <= old:
+            return
+        height, width, _, channels = self.feats.permute(1, 2, 0, 3).shape
+        storage = self.feats.new_zeros(height, width, capacity, channels)
+        storage[:, :, :old] = self.feats.permute(1, 2, 0, 3)
+        self.feats = storage.permute(2, 0, 1, 3)
+        labels = self.labels.new_zeros(capacity, *self.labels.shape[1:])
+        labels[:old] = self.labels
+        self.labels = labels
+        for slot in range(old, capacity):
+            heapq.heappush(self._free, slot)
 
     @property
     def frames(self) -> List[int]:
@@ -104,9 +126,6 @@ class ContextMemory:
             self._slots[frame] = heapq.heappop(self._free)
         slot = self._slots[frame]
         self.feats[slot] = feat.permute(1, 2, 0)
-        if self.coarse_feats is not None:
-            self.coarse_feats[slot] = self.feats[slot]
-        self.max_norm[slot] = feat.norm(dim=0).max()
         self.labels[slot] = label.flatten(1).T
 
     def retain(self, frames: Iterable[int]) -> None:

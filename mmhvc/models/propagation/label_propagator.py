@@ -1,4 +1,4 @@
-"""Label propagation with the CRW/HVC test-time context and top-k kernel."""
+"""Label propagation: the CRW/HVC test-time context and its backends."""
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -6,43 +6,41 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmhvc.registry import MODELS
-from .context import ContextPolicy
 from .context_memory import ContextMemory
-from .topk_kernel import TopkKernel
+from .dense import DenseBackend
+from .windowed import WindowedBackend
+
+BACKENDS = ('auto', 'dense', 'windowed')
 
 
 @MODELS.register_module()
 class LabelPropagator(BaseModule):
     """Propagate soft labels from context frames to a query frame.
 
-    It combines a :class:`~mmhvc.models.propagation.context.ContextPolicy`
-    (``context``: which frames each query frame is propagated from, and how
-    large the memory of a video must be) with a
-    :class:`~mmhvc.models.propagation.topk_kernel.TopkKernel` (``kernel``:
-    the windowed top-k propagation itself).
-
     For every query position, the dot products with the context positions
     within ``radius`` feature cells (Euclidean, ``dy**2 + dx**2 <
     radius**2``, same coordinates in every frame) are computed, the ``topk``
     largest over the whole context are kept, softmax-weighted with
     ``temperature``, and the neighbours' soft labels are summed with those
-    weights.
+    weights. As in the reference, the long-term frame (the first of a
+    context) is compared with *every* query position unless
+    ``restrict_long_term`` is set.
 
     The context of a query frame ``t`` for a label group that starts at
     frame ``t0`` is :meth:`context_indices`: the long-term frame ``t0``
     followed by the short-term frames ``t - context_size .. t - 1`` clamped
     to ``t0``. As in the reference the list is not deduplicated, so at
-    ``t = t0 + 1`` it holds ``context_size + 1`` copies of frame ``t0``; a
-    frame repeated ``m`` times is a candidate set of multiplicity ``m`` for
-    the top-k (identical copies tie and may all be selected).
+    ``t = t0 + 1`` it holds ``context_size + 1`` copies of frame ``t0``
+    (identical copies tie and may all be selected); ``dedup_context`` uses
+    each frame once.
 
-    As in the reference, the long-term frame is compared with *every* query
-    position (no radius) unless ``restrict_long_term`` is set; its short-term
-    copies are radius restricted.
-
-    The result equals
-    :func:`~mmhvc.testing.dense_propagation.dense_label_propagation` on the
-    expanded context, up to float rounding and the order of exact ties.
+    Two backends compute the same result (up to float rounding and the
+    order of exact ties): ``'dense'``
+    (:class:`~mmhvc.models.propagation.dense.DenseBackend`, the algorithm as
+    stated, in chunks of queries) and ``'windowed'``
+    (:class:`~mmhvc.models.propagation.windowed.WindowedBackend`, which
+    skips the scores that cannot reach the top-k, the fast one on CPUs).
+    ``'auto'`` picks dense on CUDA and windowed elsewhere.
 
     Args:
         radius: Spatial radius in feature cells (strict).
@@ -53,18 +51,9 @@ class LabelPropagator(BaseModule):
             distinct previous frames) instead of the padded reference context.
         restrict_long_term: Restrict the long-term frame to the radius as
             well. The reference does not.
-        bf16_prefilter: Score in bfloat16 first and score again exactly
-            only the blocks that can hold a top-k candidate (see
-            :class:`~mmhvc.models.propagation.topk_kernel.TopkKernel`); the
-            selection is that of exact scores. Off by default: on real
-            video features it skips too little to be faster
-            (docs/benchmarks.md). It relies on float32 accumulation of
-            bfloat16 products, so on CUDA enable it only when
-            ``torch.backends.cuda.matmul`` does not allow reduced-precision
-            bfloat16 reductions (``allow_bf16_reduced_precision_reduction``).
-        tile_size: Query blocks ``(rows, columns)``, or one int for square
-            blocks; a speed/memory trade-off that does not change the
-            result.
+        backend: ``'auto'``, ``'dense'`` or ``'windowed'``.
+        tile_size: Query blocks ``(rows, columns)`` of the windowed backend.
+        query_chunk: Query positions scored at once by the dense backend.
         init_cfg: Initialisation config (the propagator has no weights).
     """
 
@@ -75,44 +64,54 @@ class LabelPropagator(BaseModule):
                  context_size: int = 50,
                  dedup_context: bool = False,
                  restrict_long_term: bool = False,
-                 bf16_prefilter: bool = False,
+                 backend: str = 'auto',
                  tile_size: Union[int, Tuple[int, int]] = (60, 8),
+                 query_chunk: int = 100,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        self.kernel = TopkKernel(radius, topk, temperature,
-                                 restrict_long_term, bf16_prefilter,
-                                 tile_size)
-        self.context = ContextPolicy(context_size, dedup_context)
-
-    @property
-    def radius(self) -> float:
-        """Spatial radius in feature cells."""
-        return self.kernel.radius
-
-    @property
-    def topk(self) -> int:
-        """Number of neighbours per query position."""
-        return self.kernel.topk
-
-    @property
-    def temperature(self) -> float:
-        """Softmax temperature of the dot products."""
-        return self.kernel.temperature
-
-    @property
-    def context_size(self) -> int:
-        """Number of short-term context frames."""
-        return self.context.context_size
+        if radius <= 0:
+            raise ValueError(f'radius must be > 0, got {radius}')
+        if topk < 1:
+            raise ValueError(f'topk must be >= 1, got {topk}')
+        if temperature <= 0:
+            raise ValueError(f'temperature must be > 0, got {temperature}')
+        if context_size < 1:
+            raise ValueError(f'context_size must be >= 1, got {context_size}')
+        if backend not in BACKENDS:
+            raise ValueError(f'backend must be one of {BACKENDS}, got '
+                             f'"{backend}"')
+        self.radius = float(radius)
+        self.topk = topk
+        self.temperature = temperature
+        self.context_size = context_size
+        self.dedup_context = dedup_context
+        self.backend = backend
+        self.dense = DenseBackend(radius, topk, temperature,
+                                  restrict_long_term, query_chunk)
+        self.windowed = WindowedBackend(radius, topk, temperature,
+                                        restrict_long_term, tile_size)
 
     def context_indices(self, start: int, t: int) -> List[int]:
-        """Context frame indices of query frame ``t`` for a group given at
-        ``start`` (see :meth:`ContextPolicy.context_indices`)."""
-        return self.context.context_indices(start, t)
+        """Context frame indices for query frame ``t`` of a group from
+        ``start``: ``[start] + [max(s, start) for s in t-S .. t-1]``, or with
+        ``dedup_context`` each of those frames once."""
+        if t <= start:
+            raise ValueError(f'query frame {t} must come after the first '
+                             f'frame {start} of its context')
+        first = t - self.context_size
+        if self.dedup_context:
+            return [start] + [
+                s for s in range(max(first, start), t) if s != start
+            ]
+        return [start] + [max(s, start) for s in range(first, t)]
 
     def memory_frames(self, starts: Sequence[int], t: int) -> List[int]:
-        """Frames to retain before storing frame ``t`` (see
-        :meth:`ContextPolicy.memory_frames`)."""
-        return self.context.memory_frames(starts, t)
+        """Frames that the contexts of query frame ``t + 1`` can refer to,
+        for groups that start at ``starts``. Retaining these before storing
+        frame ``t`` keeps a memory from :meth:`init_memory` within capacity.
+        """
+        return sorted(set(starts).union(
+            range(max(t + 1 - self.context_size, 0), t + 1)))
 
     def init_memory(self,
                     num_long_term: int,
@@ -122,14 +121,17 @@ class LabelPropagator(BaseModule):
                     width: int,
                     device: torch.device = torch.device('cpu'),
                     dtype: torch.dtype = torch.float32) -> ContextMemory:
-        """A memory large enough for ``context_size`` recent frames plus
-        ``num_long_term`` long-term frames (with a bfloat16 copy of the
-        features when the prefilter is used on ``device``)."""
-        return self.context.init_memory(num_long_term, num_channels,
-                                        num_labels, height, width, device,
-                                        dtype,
-                                        self.kernel.coarse_dtype(
-                                            device, dtype))
+        """A memory of ``context_size`` recent frames plus ``num_long_term``
+        long-term frames of ``(C, h, w)`` features and ``(L, h, w)``
+        labels."""
+        return ContextMemory(self.context_size + num_long_term, num_channels,
+                             num_labels, height, width, device, dtype)
+
+    def resolve_backend(self, device: torch.device) -> str:
+        """The backend used for features on ``device``."""
+        if self.backend != 'auto':
+            return self.backend
+        return 'dense' if device.type == 'cuda' else 'windowed'
 
     def forward(self, query: Tensor, context_feats: Tensor,
                 context_labels: Tensor) -> Tensor:
@@ -153,10 +155,9 @@ class LabelPropagator(BaseModule):
                 f'do not match: {tuple(context_feats.shape)} and '
                 f'{tuple(context_labels.shape)}')
         num_frames, channels, height, width = context_feats.shape
-        memory = ContextMemory(
-            num_frames, channels, context_labels.shape[1], height, width,
-            query.device, query.dtype,
-            self.kernel.coarse_dtype(query.device, query.dtype))
+        memory = ContextMemory(num_frames, channels, context_labels.shape[1],
+                               height, width, query.device,
+                               context_feats.dtype)
         for i in range(num_frames):
             memory.add(i, context_feats[i], context_labels[i])
         return self.propagate(query, memory, [list(range(num_frames))])[0]
@@ -176,4 +177,5 @@ class LabelPropagator(BaseModule):
         Returns:
             Per context, the ``(L, h, w)`` soft labels of the query.
         """
-        return self.kernel.propagate(query, memory, contexts)
+        backend = getattr(self, self.resolve_backend(query.device))
+        return backend.propagate(query, memory, contexts)

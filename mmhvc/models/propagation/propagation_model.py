@@ -1,7 +1,7 @@
 """The test-time model: encode every frame, propagate its labels."""
 import contextlib
 import time
-from typing import Dict, List, NamedTuple, Optional, Sequence, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -14,18 +14,7 @@ from mmhvc.checkpoint import (load_encoder_weights,
                               revise_propagation_state_dict)
 from mmhvc.registry import LABEL_CODECS, MODELS
 from .codecs import BaseLabelCodec
-from .context_memory import ContextMemory
-
-
-class _LabelGroup(NamedTuple):
-    """Labels given at the same frame, propagated with their own context.
-
-    ``start`` is the frame the group is given at (its long-term frame) and
-    ``channels`` a ``(L, 1, 1)`` 0/1 mask of the label channels it predicts
-    (None: all of them).
-    """
-    start: int
-    channels: Optional[Tensor]
+from .streaming import StreamingPropagator
 
 
 @MODELS.register_module()
@@ -38,8 +27,8 @@ class LabelPropagationSegmentor(BaseModel):
     position. With an ``extra_backbone`` the two normalised features are
     merged as ``normalise(concat(merge_weight * f_backbone, f_extra))``.
 
-    One frame loop serves every kind of label; the ``codec`` says what the
-    labels are (:class:`~mmhvc.models.propagation.codecs.MaskCodec`: object
+    One frame loop, a :class:`~mmhvc.models.propagation.StreamingPropagator`,
+    serves every kind of label; the ``codec`` says what the labels are (:class:`~mmhvc.models.propagation.codecs.MaskCodec`: object
     or part id masks, the default;
     :class:`~mmhvc.models.propagation.codecs.KeypointCodec`: keypoints). At
     each given frame the codec encodes the annotation into soft labels on
@@ -77,6 +66,9 @@ class LabelPropagationSegmentor(BaseModel):
             at near-ties closer to the reference's. CUDA only: with the
             model on another device, propagating is an error. Off by
             default (float32).
+        encode_batch: Frames encoded at once. The features of a batch are
+            propagated before the next batch is encoded, so memory does not
+            grow with the video length.
         show_progress: Show a progress bar over the frames of each video.
             The number of frames propagated so far and the seconds they
             took (encoding included) are kept in ``propagated_frames`` and
@@ -96,6 +88,7 @@ class LabelPropagationSegmentor(BaseModel):
                  extra_prefix: str = '',
                  merge_weight: float = 1.05,
                  fp16: bool = False,
+                 encode_batch: int = 1,
                  show_progress: bool = False,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -119,6 +112,9 @@ class LabelPropagationSegmentor(BaseModel):
         self.propagator = MODELS.build(propagator)
         self.merge_weight = merge_weight
         self.fp16 = fp16
+        if encode_batch < 1:
+            raise ValueError(f'encode_batch must be >= 1, got {encode_batch}')
+        self.encode_batch = encode_batch
         self.show_progress = show_progress
         self.propagated_frames = 0
         self.propagation_seconds = 0.
@@ -148,10 +144,7 @@ class LabelPropagationSegmentor(BaseModel):
                                  'given labels')
             return self.predict(inputs, data_samples)
         if mode == 'tensor':
-            return [
-                torch.stack([self.extract_feat(frame) for frame in video])
-                for video in inputs
-            ]
+            return [torch.cat(list(self.iter_feats(video))) for video in inputs]
         raise ValueError(f'LabelPropagationSegmentor is a test-time model: '
                          f'mode must be "predict" or "tensor", got "{mode}"')
 
@@ -170,8 +163,15 @@ class LabelPropagationSegmentor(BaseModel):
     def extract_feat(self, frame: Tensor) -> Tensor:
         """Encode one ``(3, H, W)`` frame (0-255) into ``(C, h, w)``
         features, L2-normalised over ``C``."""
-        x = self.data_preprocessor.normalize_frame(frame)
-        with self._precision(frame.device):
+        return self.extract_feats(frame[None])[0]
+
+    @torch.no_grad()
+    def extract_feats(self, frames: Tensor) -> Tensor:
+        """Encode ``(B, 3, H, W)`` frames (0-255) at once into ``(B, C, h,
+        w)`` features, L2-normalised over ``C``."""
+        x = torch.cat(
+            [self.data_preprocessor.normalize_frame(f) for f in frames])
+        with self._precision(frames.device):
             feat = self._encode(self.backbone, x)
             other = None if self.extra_backbone is None else self._encode(
                 self.extra_backbone, x)
@@ -179,20 +179,26 @@ class LabelPropagationSegmentor(BaseModel):
             return feat
         if other.shape[1:] != feat.shape[1:]:
             raise ValueError(
-                f'extra_backbone gives a {tuple(other.shape[1:])} feature '
-                f'grid but the backbone {tuple(feat.shape[1:])}; they must '
+                f'extra_backbone gives a {tuple(other.shape[2:])} feature '
+                f'grid but the backbone {tuple(feat.shape[2:])}; they must '
                 'have the same output stride')
         return F.normalize(
-            torch.cat([self.merge_weight * feat, other]), dim=0)
+            torch.cat([self.merge_weight * feat, other], dim=1), dim=1)
+
+    def iter_feats(self, frames: Tensor) -> Iterator[Tensor]:
+        """Features of ``(T, 3, H, W)`` frames, ``encode_batch`` frames at a
+        time: ``(B, C, h, w)`` per batch."""
+        for start in range(0, len(frames), self.encode_batch):
+            yield self.extract_feats(frames[start:start + self.encode_batch])
 
     @staticmethod
     def _encode(encoder: nn.Module, x: Tensor) -> Tensor:
-        """Last output of ``encoder`` on ``(1, 3, H, W)``, as ``(C, h, w)``
-        normalised over ``C``."""
+        """Last output of ``encoder`` on ``(B, 3, H, W)``, as ``(B, C, h,
+        w)`` normalised over ``C``."""
         out = encoder(x)
         if isinstance(out, (list, tuple)):
             out = out[-1]
-        return F.normalize(out[0], dim=0)
+        return F.normalize(out, dim=1)
 
     @torch.no_grad()
     def propagate_video(self, video: Tensor,
@@ -217,36 +223,36 @@ class LabelPropagationSegmentor(BaseModel):
         labels = self.codec.read(data_sample, video, name)
         given_at = {t: k for k, t in enumerate(labels.frames)}
         outputs = self.codec.empty_outputs(labels, video.shape[0])
-        groups: List[_LabelGroup] = []
-        memory = None
+        first = labels.frames[0]
+        stream = StreamingPropagator(
+            self.propagator, num_long_term=len(labels.frames))
         progress = ProgressBar(len(video)) if self.show_progress else None
+        if progress is not None:
+            for _ in range(first):
+                progress.update()
         start = time.perf_counter()
-        for t in range(len(video)):
-            if t >= labels.frames[0]:
-                feat = self.extract_feat(video[t])
-                if memory is None:
-                    memory = self.propagator.init_memory(
-                        len(labels.frames), feat.shape[0], labels.num_labels,
-                        feat.shape[1], feat.shape[2], feat.device,
-                        feat.dtype)
-                soft = self._propagate(feat, memory, groups, t)
-                decoded = None if soft is None else self.codec.decode(
-                    labels, soft)
+        t = first
+        for feats in self.iter_feats(video[first:]):
+            for feat in feats:
+                given = channels = None
                 if t in given_at:
-                    soft, channels = self.codec.encode(
-                        labels, given_at[t], feat, soft)
+                    given, channels = self.codec.encode(
+                        labels, given_at[t], feat)
+                with self._precision(feat.device):
+                    soft = stream.step(feat, given, channels)
+                if t in given_at:
                     decoded = self.codec.given_outputs(
-                        labels, given_at[t], decoded)
-                    groups.append(_LabelGroup(t, channels))
-                memory.retain(
-                    self.propagator.memory_frames([g.start for g in groups],
-                                                  t))
-                memory.add(t, feat, soft)
+                        labels, given_at[t], None
+                        if stream.propagated is None else self.codec.decode(
+                            labels, stream.propagated))
+                else:
+                    decoded = self.codec.decode(labels, soft)
                 for key, value in decoded.items():
                     outputs[key][t] = value.cpu()
-            if progress is not None:
-                progress.update()
-        self.propagated_frames += len(video) - labels.frames[0]
+                t += 1
+                if progress is not None:
+                    progress.update()
+        self.propagated_frames += len(video) - first
         self.propagation_seconds += time.perf_counter() - start
         return outputs
 
@@ -257,25 +263,6 @@ class LabelPropagationSegmentor(BaseModel):
         return (f'propagated {self.propagated_frames} frames in '
                 f'{self.propagation_seconds:.1f} s: {rate:.2f} frames/s '
                 '(encoding included)')
-
-    def _propagate(self, feat: Tensor, memory: ContextMemory,
-                   groups: List[_LabelGroup], t: int) -> Optional[Tensor]:
-        """Sum of the groups' predictions for frame ``t``, each restricted
-        to its channels; None before the first group."""
-        contexts = [
-            self.propagator.context_indices(group.start, t)
-            for group in groups
-        ]
-        preds = []
-        if groups:
-            with self._precision(feat.device):
-                preds = self.propagator.propagate(feat, memory, contexts)
-        soft = None
-        for group, pred in zip(groups, preds):
-            if group.channels is not None:
-                pred = group.channels * pred
-            soft = pred if soft is None else soft + pred
-        return soft
 
     def _precision(self,
                    device: torch.device) -> contextlib.AbstractContextManager:

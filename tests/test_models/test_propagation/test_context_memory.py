@@ -14,13 +14,16 @@ def test_memory_checks_shapes_and_frames():
         memory.slot(3)
     with pytest.raises(ValueError, match='capacity'):
         ContextMemory(0, 4, 3, 5, 6)
+    with pytest.raises(ValueError, match='query features'):
+        memory.check_query(torch.zeros(4, 5, 7))
+    assert memory.check_query(torch.zeros(4, 5, 6)) == (4, 5, 6)
 
 
 def test_stores_channel_last_features_and_position_major_labels():
     generator = torch.Generator().manual_seed(0)
     feat = torch.randn(4, 5, 6, generator=generator)
     label = torch.rand(3, 5, 6, generator=generator)
-    memory = ContextMemory(2, 4, 3, 5, 6, coarse_dtype=torch.bfloat16)
+    memory = ContextMemory(2, 4, 3, 5, 6)
     memory.add(3, feat, label)
     slot = memory.slot(3)
     assert 3 in memory and memory.frames == [3]
@@ -28,9 +31,6 @@ def test_stores_channel_last_features_and_position_major_labels():
     # feats[slot, y, x, c] = feat[c, y, x]; labels[slot, y * w + x, l]
     assert torch.equal(memory.feats[slot, 2, 4], feat[:, 2, 4])
     assert torch.equal(memory.labels[slot, 2 * 6 + 4], label[:, 2, 4])
-    assert torch.equal(memory.coarse_feats[slot],
-                       memory.feats[slot].bfloat16())
-    assert memory.max_norm[slot] == feat.norm(dim=0).max()
 
 
 def test_slots_are_reused_lowest_first_and_overwritten_in_place():
@@ -46,3 +46,25 @@ def test_slots_are_reused_lowest_first_and_overwritten_in_place():
     assert (memory.slot(14), memory.slot(13)) == (0, 1)
     memory.add(12, 20 * ones, ones)
     assert memory.slot(12) == 2 and memory.feats[2].item() == 20
+
+
+def test_reserve_grows_and_keeps_every_frame_in_its_slot():
+    generator = torch.Generator().manual_seed(0)
+    memory = ContextMemory(2, 4, 3, 5, 6)
+    feats = torch.randn(4, 4, 5, 6, generator=generator)
+    labels = torch.rand(4, 3, 5, 6, generator=generator)
+    memory.add(7, feats[0], labels[0])
+    memory.add(8, feats[1], labels[1])
+    with pytest.raises(RuntimeError, match='full'):
+        memory.add(9, feats[2], labels[2])
+    memory.reserve(1)
+    assert memory.capacity == 2
+    memory.reserve(4)
+    assert memory.capacity == 4
+    assert (memory.slot(7), memory.slot(8)) == (0, 1)
+    memory.add(9, feats[2], labels[2])
+    memory.add(10, feats[3], labels[3])
+    for i, frame in enumerate((7, 8, 9, 10)):
+        slot = memory.slot(frame)
+        assert torch.equal(memory.feats[slot], feats[i].permute(1, 2, 0))
+        assert torch.equal(memory.labels[slot], labels[i].flatten(1).T)

@@ -1,11 +1,12 @@
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
 
-from mmhvc.models.propagation import (ContextPolicy, LabelPropagator,
-                                      TopkKernel)
+from mmhvc.models.propagation import (DenseBackend, LabelPropagator,
+                                      WindowedBackend)
 from mmhvc.registry import MODELS
-from mmhvc.testing import dense_label_propagation
 
 torch.set_num_threads(1)
 
@@ -20,25 +21,62 @@ def random_frames(num, channels, height, width, dtype=torch.float64,
     return F.normalize(feats, dim=1), labels
 
 
-@pytest.mark.parametrize('prefilter', [False, True])
+def naive_propagation(query, feats, labels, radius, topk, temperature,
+                      restrict_long_term):
+    """One query position at a time, from the list of its candidates."""
+    channels, height, width = query.shape
+    out = torch.zeros(labels.shape[1], height, width, dtype=labels.dtype)
+    for y in range(height):
+        for x in range(width):
+            candidates = []
+            for n in range(feats.shape[0]):
+                for ky in range(height):
+                    for kx in range(width):
+                        inside = (y - ky)**2 + (x - kx)**2 < radius**2
+                        if n == 0 and not restrict_long_term or inside:
+                            score = float(query[:, y, x] @ feats[n, :, ky,
+                                                                  kx])
+                            candidates.append((score, n, ky, kx))
+            best = sorted(candidates, key=lambda c: -c[0])[:topk]
+            weights = [math.exp(s / temperature) for s, *_ in best]
+            for w, (_, n, ky, kx) in zip(weights, best):
+                out[:, y, x] += w / sum(weights) * labels[n, :, ky, kx]
+    return out
+
+
+@pytest.mark.parametrize('backend', ['dense', 'windowed'])
 @pytest.mark.parametrize('restrict_long_term', [False, True])
-def test_forward_matches_dense_reference(restrict_long_term, prefilter):
-    feats, labels = random_frames(4, 8, 9, 13)
+def test_both_backends_match_the_naive_algorithm(backend,
+                                                 restrict_long_term):
+    feats, labels = random_frames(4, 8, 6, 7)
     propagator = LabelPropagator(
-        radius=3,
+        radius=2.5,
         topk=5,
-        tile_size=4,
+        temperature=0.2,
         restrict_long_term=restrict_long_term,
-        bf16_prefilter=prefilter)
+        backend=backend,
+        tile_size=4,
+        query_chunk=5)
     out = propagator(feats[-1], feats[:-1], labels[:-1])
-    expected = dense_label_propagation(
-        feats[-1],
-        feats[:-1],
-        labels[:-1],
-        radius=3,
-        topk=5,
-        restrict_long_term=restrict_long_term)
-    assert out.shape == (3, 9, 13)
+    expected = naive_propagation(feats[-1], feats[:-1], labels[:-1], 2.5, 5,
+                                 0.2, restrict_long_term)
+    assert out.shape == (3, 6, 7)
+    torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
+
+
+def test_dense_backend_counts_repeated_frames():
+    # The context [0, 0, 1] holds frame 0 twice: its positions may fill the
+    # top-k twice, exactly as in a context of three distinct frames.
+    feats, labels = random_frames(3, 8, 5, 6)
+    repeated = torch.stack([feats[0], feats[0], feats[1]])
+    repeated_labels = torch.stack([labels[0], labels[0], labels[1]])
+    expected = naive_propagation(feats[2], repeated, repeated_labels, 3, 6,
+                                 0.1, False)
+    propagator = LabelPropagator(radius=3, topk=6, backend='dense')
+    memory = propagator.init_memory(1, 8, 3, 5, 6, dtype=torch.float64)
+    memory.add(0, feats[0], labels[0])
+    memory.add(1, feats[1], labels[1])
+    out = propagator.propagate(feats[2], memory, [[0, 0, 1]])[0]
     torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
 
 
@@ -64,37 +102,29 @@ def run_video(propagator, feats, labels, starts, check):
     return peak
 
 
-@pytest.mark.parametrize('prefilter', [False, True])
 @pytest.mark.parametrize('dedup', [False, True])
 @pytest.mark.parametrize('restrict_long_term', [False, True])
-def test_padded_contexts_match_dense_reference(dedup, restrict_long_term,
-                                               prefilter):
+def test_padded_contexts_match_between_backends(dedup, restrict_long_term):
     feats, labels = random_frames(10, 8, 9, 11)
-    propagator = LabelPropagator(
+    kwargs = dict(
         radius=4,
         topk=7,
         context_size=4,
-        tile_size=5,
         dedup_context=dedup,
-        restrict_long_term=restrict_long_term,
-        bf16_prefilter=prefilter)
+        restrict_long_term=restrict_long_term)
+    windowed = LabelPropagator(backend='windowed', tile_size=5, **kwargs)
+    dense = LabelPropagator(backend='dense', **kwargs)
     checked = []
 
     def check(t, context, out):
-        expected = dense_label_propagation(
-            feats[t],
-            feats[context],
-            labels[context],
-            radius=4,
-            topk=7,
-            restrict_long_term=restrict_long_term)
+        expected = dense(feats[t], feats[context], labels[context])
         torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
         checked.append((t, context[0]))
 
     # a second object group is given at frame 3, as in YouTube-VOS
-    peak = run_video(propagator, feats, labels, [0, 3], check)
+    peak = run_video(windowed, feats, labels, [0, 3], check)
     assert (9, 3) in checked and (9, 0) in checked and (3, 3) not in checked
-    assert peak <= propagator.context.context_size + 2
+    assert peak <= windowed.context_size + 2
 
 
 def test_padded_context_copies_dominate_the_first_step():
@@ -119,14 +149,49 @@ def test_padded_context_copies_dominate_the_first_step():
     assert (mixed - labels[0]).abs().max() > 0.01
 
 
-def test_init_memory_sizes_slots_and_coarse_copy():
-    memory = LabelPropagator(
-        context_size=5, bf16_prefilter=True).init_memory(2, 4, 3, 6, 7)
+def test_context_indices():
+    propagator = LabelPropagator(context_size=3)
+    assert propagator.context_indices(0, 1) == [0, 0, 0, 0]
+    assert propagator.context_indices(0, 2) == [0, 0, 0, 1]
+    assert propagator.context_indices(0, 5) == [0, 2, 3, 4]
+    assert propagator.context_indices(3, 4) == [3, 3, 3, 3]
+    assert propagator.context_indices(3, 5) == [3, 3, 3, 4]
+    dedup = LabelPropagator(context_size=3, dedup_context=True)
+    assert dedup.context_indices(0, 2) == [0, 1]
+    assert dedup.context_indices(0, 5) == [0, 2, 3, 4]
+    assert dedup.context_indices(3, 5) == [3, 4]
+    with pytest.raises(ValueError, match='after'):
+        propagator.context_indices(3, 3)
+    # the HVC protocol: the first frame plus 50 previous frames, padded
+    assert LabelPropagator().context_indices(0, 60) == [0] + list(
+        range(10, 60))
+
+
+def test_memory_frames_keep_the_memory_bounded():
+    propagator = LabelPropagator(context_size=3)
+    # after storing frame 6, frame 7 needs 4, 5, 6 and the group starts
+    assert propagator.memory_frames([0, 2], 6) == [0, 2, 4, 5, 6]
+    assert propagator.memory_frames([0], 1) == [0, 1]
+    assert propagator.memory_frames([5], 5) == [3, 4, 5]
+    for dedup in (False, True):
+        propagator = LabelPropagator(context_size=5, dedup_context=dedup)
+        feats, labels = random_frames(40, 4, 3, 3)
+        assert run_video(propagator, feats, labels, [0, 7, 20],
+                         lambda *args: None) == 5 + 3
+
+
+def test_init_memory_capacity():
+    memory = LabelPropagator(context_size=5).init_memory(2, 4, 3, 6, 7)
     assert memory.feats.shape == (7, 6, 7, 4)
     assert memory.labels.shape == (7, 42, 3)
-    assert memory.coarse_feats.dtype == torch.bfloat16
-    memory = LabelPropagator(bf16_prefilter=False).init_memory(1, 4, 3, 6, 7)
-    assert memory.feats.shape[0] == 51 and memory.coarse_feats is None
+
+
+def test_auto_backend_is_dense_on_cuda_and_windowed_elsewhere():
+    propagator = LabelPropagator()
+    assert propagator.resolve_backend(torch.device('cuda')) == 'dense'
+    assert propagator.resolve_backend(torch.device('cpu')) == 'windowed'
+    fixed = LabelPropagator(backend='dense')
+    assert fixed.resolve_backend(torch.device('cpu')) == 'dense'
 
 
 def test_forward_checks_the_context():
@@ -138,12 +203,28 @@ def test_forward_checks_the_context():
         propagator(feats[1], feats, labels[:, :, :4])
 
 
+@pytest.mark.parametrize('backend', ['dense', 'windowed'])
+def test_propagate_checks_the_query_and_the_context(backend):
+    feats, labels = random_frames(2, 4, 5, 6)
+    propagator = LabelPropagator(radius=2, topk=3, backend=backend)
+    memory = propagator.init_memory(1, 4, 3, 5, 6, dtype=torch.float64)
+    memory.add(0, feats[0], labels[0])
+    with pytest.raises(ValueError, match='do not match'):
+        propagator.propagate(feats[1][:, :4], memory, [[0, 0]])
+    with pytest.raises(KeyError, match='frame 1'):
+        propagator.propagate(feats[1], memory, [[0, 1]])
+    with pytest.raises(ValueError, match='at least one frame'):
+        propagator.propagate(feats[1], memory, [[]])
+
+
 @pytest.mark.parametrize('kwargs', [
     dict(radius=0),
     dict(topk=0),
     dict(temperature=0),
     dict(context_size=0),
     dict(tile_size=0),
+    dict(query_chunk=0),
+    dict(backend='bf16'),
 ])
 def test_invalid_arguments(kwargs):
     with pytest.raises(ValueError):
@@ -160,15 +241,16 @@ def test_build_from_registry():
             context_size=20,
             dedup_context=True,
             restrict_long_term=True,
-            tile_size=7))
+            backend='dense',
+            tile_size=7,
+            query_chunk=9))
     assert isinstance(propagator, LabelPropagator)
-    assert isinstance(propagator.context, ContextPolicy)
-    assert isinstance(propagator.kernel, TopkKernel)
-    assert (propagator.context.context_size,
-            propagator.context.dedup_context) == (20, True)
-    kernel = propagator.kernel
-    assert (kernel.radius, kernel.topk, kernel.temperature,
-            kernel.restrict_long_term, kernel.tile_size,
-            kernel.reach) == (6.0, 5, 0.2, True, (7, 7), 5)
     assert (propagator.radius, propagator.topk, propagator.temperature,
-            propagator.context_size) == (6.0, 5, 0.2, 20)
+            propagator.context_size, propagator.dedup_context,
+            propagator.backend) == (6.0, 5, 0.2, 20, True, 'dense')
+    assert isinstance(propagator.dense, DenseBackend)
+    assert isinstance(propagator.windowed, WindowedBackend)
+    assert (propagator.windowed.tile_size, propagator.dense.query_chunk,
+            propagator.dense.restrict_long_term,
+            propagator.windowed.restrict_long_term) == ((7, 7), 9, True,
+                                                        True)

@@ -28,7 +28,8 @@ class BaseLabelCodec(metaclass=ABCMeta):
     codec says what the labels are. Per video the codec first checks the
     data sample (:meth:`read`). At each given frame it turns the annotation
     into ``(L, h, w)`` soft labels on the feature grid and names the
-    channels that the new group's context predicts (:meth:`encode`); every
+    channels that the new group's context predicts (:meth:`encode`;
+    :class:`~mmhvc.models.propagation.StreamingPropagator` applies them); every
     propagated frame's soft labels are turned back into that frame's outputs
     (:meth:`decode`), the given frames' outputs come from their annotation
     (:meth:`given_outputs`), and frames before the first given frame keep
@@ -54,8 +55,8 @@ class BaseLabelCodec(metaclass=ABCMeta):
         """
 
     @abstractmethod
-    def encode(self, labels: GivenLabels, index: int, feat: Tensor,
-               soft: Optional[Tensor]) -> Tuple[Tensor, Optional[Tensor]]:
+    def encode(self, labels: GivenLabels, index: int,
+               feat: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
         """Soft labels of the ``index``-th given frame.
 
         Args:
@@ -63,13 +64,13 @@ class BaseLabelCodec(metaclass=ABCMeta):
             index: Which given frame (``labels.frames[index]``).
             feat: ``(C, h, w)`` features of that frame (their grid, device
                 and dtype).
-            soft: ``(L, h, w)`` labels propagated to that frame by the
-                earlier groups, or None for the first given frame.
 
         Returns:
-            ``(soft, channels)``: the frame's ``(L, h, w)`` soft labels (the
-            given labels combined with ``soft``) and a ``(L, 1, 1)`` 0/1
-            mask of the channels the new group predicts (None: all).
+            ``(given, channels)``: the ``(L, h, w)`` soft labels given at the
+            frame (zero outside the channels of the group that starts
+            there; the propagation blends them into the labels propagated
+            to the frame) and a ``(L, 1, 1)`` 0/1 mask of the channels the
+            new group predicts (None: all).
         """
 
     @abstractmethod

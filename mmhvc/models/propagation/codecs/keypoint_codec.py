@@ -199,8 +199,8 @@ class KeypointCodec(BaseLabelCodec):
             visible=visible[0],
             image_size=image_size)
 
-    def encode(self, labels: GivenKeypoints, index: int, feat: Tensor,
-               soft: Optional[Tensor]) -> Tuple[Tensor, None]:
+    def encode(self, labels: GivenKeypoints, index: int,
+               feat: Tensor) -> Tuple[Tensor, None]:
         """Heat maps of the given keypoints on the grid of ``feat``, in its
         dtype; every channel belongs to the one group."""
         heatmaps = keypoints_to_heatmaps(labels.keypoints, labels.visible,

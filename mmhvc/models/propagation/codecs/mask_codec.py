@@ -38,7 +38,8 @@ class MaskCodec(BaseLabelCodec):
     group predicts only its own channels (the first group also predicts the
     background). At a later given frame the new objects' resized masks ``m``
     replace the propagated labels ``p`` where they have foreground
-    (``p = (1 - s) * p + s * m`` with ``s = sum(m)``). A frame's output is
+    (``p = (1 - s) * p + s * m`` with ``s = sum(m)``, see
+    :class:`~mmhvc.models.propagation.StreamingPropagator`). A frame's output is
     the argmax of its soft labels upsampled to the frame size (bilinear,
     ``align_corners=True``), mapped back to object ids; where a given mask
     has an object, that object is written. Frames before the first given
@@ -111,13 +112,12 @@ class MaskCodec(BaseLabelCodec):
                                    dtype=torch.uint8,
                                    device=video.device))
 
-    def encode(self, labels: GivenMasks, index: int, feat: Tensor,
-               soft: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
-        """One-hot labels of the new objects (and the background for the
-        first group), resized to the grid of ``feat``, blended into
-        ``soft`` by :meth:`overwrite`."""
+    def encode(self, labels: GivenMasks, index: int,
+               feat: Tensor) -> Tuple[Tensor, Tensor]:
+        """One-hot labels of the new objects (and of the background for the
+        first group), resized to the grid of ``feat``."""
         members = labels.group_ids[index]
-        if soft is None:
+        if index == 0:
             members = [0] + members
         channel_of = {
             int(obj): c
@@ -135,17 +135,7 @@ class MaskCodec(BaseLabelCodec):
             align_corners=True)[0]
         channels = resized.new_zeros(labels.num_labels, 1, 1)
         channels[[channel_of[obj] for obj in members]] = 1
-        if soft is None:
-            return resized, channels
-        return self.overwrite(soft, resized), channels
-
-    @staticmethod
-    def overwrite(soft: Tensor, given: Tensor) -> Tensor:
-        """Blend the given objects' ``(L, h, w)`` labels ``m`` into ``soft``
-        by their foreground share ``s = sum(m)``: ``(1 - s) * soft + s *
-        m``."""
-        share = given.sum(0, keepdim=True)
-        return (1 - share) * soft + share * given
+        return resized, channels
 
     def decode(self, labels: GivenMasks,
                soft: Tensor) -> Dict[str, Tensor]:

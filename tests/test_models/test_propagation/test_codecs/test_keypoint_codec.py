@@ -106,7 +106,7 @@ def test_encode_draws_the_heat_maps_on_the_feature_grid():
                          ori_shape=(40, 40))
     labels = codec.read(sample, video(), 'v')
     feat = torch.zeros(7, 5, 5, dtype=torch.float64)
-    soft, channels = codec.encode(labels, 0, feat, None)
+    soft, channels = codec.encode(labels, 0, feat)
     assert channels is None and soft.dtype == torch.float64
     assert soft.shape == (2, 5, 5)
     assert soft[0, 1, 2] == 1 and soft[0, 1, 3] == pytest.approx(math.exp(-2))

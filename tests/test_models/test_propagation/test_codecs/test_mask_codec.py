@@ -59,36 +59,23 @@ def test_first_group_is_one_hot_with_the_background():
     codec = MaskCodec()
     labels = codec.read(sample([0], [g0]), video(), 'seq')
     # a feature grid of the frame's own size: no resampling
-    soft, channels = codec.encode(labels, 0, torch.zeros(2, HEIGHT, WIDTH),
-                                  None)
+    soft, channels = codec.encode(labels, 0, torch.zeros(2, HEIGHT, WIDTH))
     expected = np.stack([g0.numpy() == i for i in (0, 1, 5)])
     np.testing.assert_array_equal(soft.numpy(), expected.astype(np.float32))
     assert channels.flatten().tolist() == [1, 1, 1]
 
 
-def test_later_group_predicts_its_own_channels_and_overwrites():
+def test_later_group_gives_only_its_new_objects():
     g0 = mask_with((1, (0, 8, 0, 10)))
     g1 = mask_with((1, (0, 8, 0, 5)), (2, (0, 8, 5, 10)))
     codec = MaskCodec()
     labels = codec.read(sample([0, 1], [g0, g1]), video(), 'seq')
-    propagated = torch.zeros(3, HEIGHT, WIDTH)
-    propagated[0], propagated[1] = 0.25, 0.75
-    soft, channels = codec.encode(labels, 1, torch.zeros(2, HEIGHT, WIDTH),
-                                  propagated)
+    given, channels = codec.encode(labels, 1, torch.zeros(2, HEIGHT, WIDTH))
     assert channels.flatten().tolist() == [0, 0, 1]
-    # where object 2 is given (s = 1) it replaces the labels, elsewhere
-    # (s = 0) the propagated labels stay
-    assert soft[:, :, 5:].tolist() == torch.tensor([0., 0., 1.]).view(
-        3, 1, 1).expand(3, HEIGHT, 5).tolist()
-    assert torch.equal(soft[:, :, :5], propagated[:, :, :5])
-
-
-def test_given_mask_blends_by_its_foreground_share():
-    soft = torch.tensor([0.6, 0.4, 0.0]).view(3, 1, 1)
-    given = torch.tensor([0.0, 0.0, 0.5]).view(3, 1, 1)
-    blended = MaskCodec.overwrite(soft, given)
-    torch.testing.assert_close(blended.flatten(),
-                               torch.tensor([0.3, 0.2, 0.25]))
+    # object 2 where it is given; no background, no earlier object
+    expected = torch.zeros(3, HEIGHT, WIDTH)
+    expected[2, :, 5:] = 1
+    assert torch.equal(given, expected)
 
 
 def test_decode_maps_the_argmax_to_object_ids():

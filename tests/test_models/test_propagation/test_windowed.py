@@ -2,11 +2,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmhvc.models.propagation import ContextMemory
-from mmhvc.models.propagation.query_tiles import half_width, make_query_tiles
-from mmhvc.models.propagation.topk_kernel import (TopkKernel, bf16_score_error,
-                                                  key_row_scores)
-from mmhvc.testing import dense_label_propagation
+from mmhvc.models.propagation import (ContextMemory, LabelPropagator,
+                                      WindowedBackend)
+from mmhvc.models.propagation.windowed import (disk_reach, half_width,
+                                               key_row_scores,
+                                               make_query_tiles)
 
 torch.set_num_threads(1)
 
@@ -16,7 +16,7 @@ DEVICES = [
         'cuda',
         marks=pytest.mark.skipif(
             not torch.cuda.is_available(),
-            reason='no CUDA device: the kernel runs on the CPU only here')),
+            reason='no CUDA device here')),
 ]
 
 
@@ -46,15 +46,18 @@ def clustered_frames(num, channels, height, width, seed=0):
     return F.normalize(feats, dim=1), labels
 
 
+def dense(query, feats, labels, **kwargs):
+    """The dense backend on the context ``feats``, frame 0 long-term."""
+    return LabelPropagator(backend='dense', **kwargs)(query, feats, labels)
+
+
 def fill_memory(kernel, feats, labels, capacity=None):
     """A memory holding ``feats``/``labels`` as frames 0 .. N-1, on their
     device, with ``capacity`` slots (default N)."""
     num, channels, height, width = feats.shape
     memory = ContextMemory(capacity or num, channels, labels.shape[1],
                            height, width, device=feats.device,
-                           dtype=feats.dtype,
-                           coarse_dtype=kernel.coarse_dtype(
-                               feats.device, feats.dtype))
+                           dtype=feats.dtype)
     for i in range(num):
         memory.add(i, feats[i], labels[i])
     return memory
@@ -67,7 +70,6 @@ def propagate(kernel, query, feats, labels):
 
 
 @pytest.mark.parametrize('device', DEVICES)
-@pytest.mark.parametrize('prefilter', [False, True])
 @pytest.mark.parametrize('restrict_long_term', [False, True])
 @pytest.mark.parametrize(
     'height, width, channels, frames, radius, topk, tile_size', [
@@ -77,18 +79,16 @@ def propagate(kernel, query, feats, labels):
         (10, 12, 8, 3, 12, 15, 12),
     ])
 def test_matches_dense_reference(height, width, channels, frames, radius,
-                                 topk, tile_size, restrict_long_term,
-                                 prefilter, device):
+                                 topk, tile_size, restrict_long_term, device):
     feats, labels = random_frames(frames + 1, channels, height, width)
     feats, labels = feats.to(device), labels.to(device)
-    kernel = TopkKernel(
+    kernel = WindowedBackend(
         radius=radius,
         topk=topk,
         tile_size=tile_size,
-        restrict_long_term=restrict_long_term,
-        bf16_prefilter=prefilter)
+        restrict_long_term=restrict_long_term)
     out = propagate(kernel, feats[-1], feats[:-1], labels[:-1])
-    expected = dense_label_propagation(
+    expected = dense(
         feats[-1],
         feats[:-1],
         labels[:-1],
@@ -99,40 +99,35 @@ def test_matches_dense_reference(height, width, channels, frames, radius,
     torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize('prefilter', [False, True])
-def test_float32_matches_dense_reference(prefilter):
+def test_float32_matches_dense_reference():
     feats, labels = random_frames(4, 32, 20, 26, dtype=torch.float32)
-    kernel = TopkKernel(bf16_prefilter=prefilter)
+    kernel = WindowedBackend()
     out = propagate(kernel, feats[-1], feats[:-1], labels[:-1])
-    expected = dense_label_propagation(feats[-1], feats[:-1], labels[:-1])
+    expected = dense(feats[-1], feats[:-1], labels[:-1])
     torch.testing.assert_close(out, expected, rtol=0, atol=1e-5)
 
 
-@pytest.mark.parametrize('prefilter', [False, True])
-def test_near_ties_match_dense_reference(prefilter):
-    # Hundreds of candidates per query lie within the bfloat16 error bound
-    # of the k-th best, so the prefilter must widen its candidate list.
+def test_near_ties_match_dense_reference():
+    # Hundreds of candidates per query lie close to the k-th best.
     feats, labels = clustered_frames(6, 32, 14, 18)
-    kernel = TopkKernel(
-        radius=5, topk=15, tile_size=6, bf16_prefilter=prefilter)
+    kernel = WindowedBackend(
+        radius=5, topk=15, tile_size=6)
     out = propagate(kernel, feats[0], feats[1:], labels[1:])
-    expected = dense_label_propagation(
+    expected = dense(
         feats[0], feats[1:], labels[1:], radius=5, topk=15)
     torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize('prefilter', [False, True])
-def test_contexts_sharing_a_memory_match_dense_reference(prefilter):
+def test_contexts_sharing_a_memory_match_dense_reference():
     # Two contexts with repeated and shared frames, one call: each result is
     # the dense propagation of its own expanded context.
     feats, labels = random_frames(6, 8, 7, 9)
-    kernel = TopkKernel(radius=3, topk=6, tile_size=4,
-                        bf16_prefilter=prefilter)
+    kernel = WindowedBackend(radius=3, topk=6, tile_size=4)
     memory = fill_memory(kernel, feats[:5], labels[:5])
     contexts = [[0, 0, 0, 1, 2], [3, 3, 4, 1]]
     outs = kernel.propagate(feats[5], memory, contexts)
     for context, out in zip(contexts, outs):
-        expected = dense_label_propagation(
+        expected = dense(
             feats[5], feats[context], labels[context], radius=3, topk=6)
         torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
 
@@ -153,22 +148,21 @@ def smooth_frames(num, channels, height, width, seed=0):
 
 
 @pytest.mark.parametrize('device', DEVICES)
-@pytest.mark.parametrize('prefilter', [False, True])
 @pytest.mark.parametrize('spare_slots', [0, 6])
 def test_padded_contexts_at_the_borders_match_dense_reference(
-        device, prefilter, spare_slots):
+        device, spare_slots):
     # Query blocks that do not divide the grid, a radius reaching past the
     # borders, contexts padded with copies of the long-term frame, and a
     # memory with unused slots (scored frame by frame) or without.
     feats, labels = smooth_frames(6, 16, 13, 17)
     feats, labels = feats.to(device), labels.to(device)
-    kernel = TopkKernel(
-        radius=4.5, topk=7, tile_size=(5, 3), bf16_prefilter=prefilter)
+    kernel = WindowedBackend(
+        radius=4.5, topk=7, tile_size=(5, 3))
     memory = fill_memory(kernel, feats[:5], labels[:5], 5 + spare_slots)
     for context in ([0] * 6, [0, 0, 0, 0, 1, 2], [0, 1, 2, 3, 4],
                     [2, 0, 0, 1, 2, 4]):
         out = kernel.propagate(feats[5], memory, [context])[0]
-        expected = dense_label_propagation(
+        expected = dense(
             feats[5], feats[context], labels[context], radius=4.5, topk=7)
         torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
 
@@ -181,11 +175,11 @@ def test_exact_ties_between_identical_frames(device):
     feats, labels = smooth_frames(4, 16, 9, 11, seed=1)
     feats[1], labels[1] = feats[0], labels[0]
     feats, labels = feats.to(device), labels.to(device)
-    kernel = TopkKernel(radius=3, topk=6, tile_size=4)
+    kernel = WindowedBackend(radius=3, topk=6, tile_size=4)
     memory = fill_memory(kernel, feats[:3], labels[:3])
     for context in ([0, 0, 1, 1, 2], [1, 0, 0, 2], [0, 1]):
         out = kernel.propagate(feats[3], memory, [context])[0]
-        expected = dense_label_propagation(
+        expected = dense(
             feats[3], feats[context], labels[context], radius=3, topk=6)
         torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
     same = labels[:1, :, :1, :1].expand(3, -1, 9, 11).contiguous()
@@ -198,7 +192,7 @@ def test_radius_one_picks_the_same_position():
     # radius 1 leaves only the same position of each (restricted) frame;
     # with topk 1 the label is that of the frame with the best dot product
     feats, labels = random_frames(5, 8, 4, 6)
-    kernel = TopkKernel(radius=1, topk=1, restrict_long_term=True)
+    kernel = WindowedBackend(radius=1, topk=1, restrict_long_term=True)
     out = propagate(kernel, feats[0], feats[1:], labels[1:])
     best = (feats[1:] * feats[0]).sum(1).argmax(0)
     expected = labels[1:].gather(0, best[None, None].expand(1, 3, 4, 6))[0]
@@ -207,7 +201,7 @@ def test_radius_one_picks_the_same_position():
 
 def test_propagate_checks_the_query_and_the_context():
     feats, labels = random_frames(2, 4, 5, 6)
-    kernel = TopkKernel(radius=2, topk=3)
+    kernel = WindowedBackend(radius=2, topk=3)
     memory = fill_memory(kernel, feats[:1], labels[:1])
     with pytest.raises(ValueError, match='do not match'):
         kernel.propagate(feats[1][:, :4], memory, [[0, 0]])
@@ -217,54 +211,27 @@ def test_propagate_checks_the_query_and_the_context():
         kernel.propagate(feats[1], memory, [[]])
 
 
-@pytest.mark.parametrize('kwargs', [
-    dict(radius=0),
-    dict(topk=0),
-    dict(temperature=0),
-    dict(tile_size=0),
-])
-def test_invalid_arguments(kwargs):
-    with pytest.raises(ValueError):
-        TopkKernel(**kwargs)
+@pytest.mark.parametrize('tile_size', [0, (4, 0), (1, 2, 3)])
+def test_invalid_tile_size(tile_size):
+    with pytest.raises(ValueError, match='tile_size'):
+        WindowedBackend(tile_size=tile_size)
 
 
 def test_reach_and_disk_half_widths():
     # radius 2.5: offsets with dy**2 + dx**2 < 6.25, i.e. a 21-cell disk
-    assert TopkKernel(radius=2.5).reach == 2
+    assert disk_reach(2.5) == 2
     widths = [half_width(2.5, dy) for dy in range(-3, 4)]
     assert widths == [-1, 1, 2, 2, 2, 1, -1]
     assert sum(2 * w + 1 for w in widths if w >= 0) == 21
-    assert TopkKernel(radius=6).reach == 5
+    assert disk_reach(6) == 5
     assert half_width(12, 11) == 4 and half_width(12, 0) == 11
-
-
-def test_coarse_dtype():
-    assert TopkKernel(bf16_prefilter=True).coarse_dtype(
-        torch.device('cpu'), torch.float32) == torch.bfloat16
-    assert TopkKernel(bf16_prefilter=True).coarse_dtype(
-        torch.device('cpu'), torch.bfloat16) is None
-    assert TopkKernel(bf16_prefilter=False).coarse_dtype(
-        torch.device('cpu'), torch.float32) is None
-
-
-def test_bf16_score_error_bounds_the_rounding():
-    generator = torch.Generator().manual_seed(0)
-    for channels in (16, 256):
-        q = F.normalize(torch.randn(200, channels, generator=generator), dim=1)
-        k = F.normalize(torch.randn(300, channels, generator=generator), dim=1)
-        # vectors with equal components round the same way in every channel
-        q[0] = k[0] = channels**-0.5
-        exact = q.double() @ k.double().T
-        coarse = (q.bfloat16() @ k.bfloat16().T).double()
-        assert (coarse - exact).abs().max() <= bf16_score_error(channels)
-    assert 0.0058 < bf16_score_error(256) < 0.0063
 
 
 @pytest.mark.parametrize('slots', [slice(0, 5), slice(1, 4)])
 def test_key_row_scores_are_the_dot_products_of_each_key_row(slots):
     # All slots: one product per key row; a sub-range: one per key column.
     feats, labels = random_frames(6, 4, 7, 9)
-    kernel = TopkKernel(radius=3., topk=2)
+    kernel = WindowedBackend(radius=3., topk=2)
     memory = fill_memory(kernel, feats[:5], labels[:5])
     (tile, *_) = make_query_tiles(7, 9, (7, 3), 3., torch.device('cpu'),
                                   torch.float64)
@@ -272,16 +239,11 @@ def test_key_row_scores_are_the_dot_products_of_each_key_row(slots):
     span = slots.stop - slots.start
     buffer = torch.full((span * tile.size, ), float('nan'),
                         dtype=torch.float64)
-    needed = [i % 3 != 1 for i in range(len(tile.key_rows))]
-    rows = list(
-        key_row_scores(block, tile, memory.feats, slots, buffer, needed))
+    rows = list(key_row_scores(block, tile, memory.feats, slots, buffer))
     assert [row for row, _ in rows] == tile.key_rows
-    for i, (row, out) in enumerate(rows):
+    for row, out in rows:
         keys = feats[slots, :, row.row, row.cols]  # (span, C, columns)
         expected = torch.einsum('sck,qc->ksq', keys, block[row.queries])
-        if needed[i]:
-            torch.testing.assert_close(out, expected)
-        else:
-            assert bool(out.isneginf().all())
+        torch.testing.assert_close(out, expected)
     # Every score of the tile is written, none outside its buffer.
     assert not bool(buffer.isnan().any())

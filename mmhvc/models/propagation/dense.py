@@ -1,0 +1,108 @@
+"""The dense backend: label propagation exactly as the paper states it.
+
+Every query position is compared with every position of every context
+frame; positions of the short-term frames outside the spatial radius are
+set to ``-inf`` (the long-term frame stays unrestricted unless
+``restrict_long_term``); the ``topk`` best over the whole context, in
+context order and with its repeated frames, are softmax-weighted with
+``temperature`` and their soft labels summed. It is the specification that
+the windowed backend is tested against, and the default on CUDA, where it
+runs as a few large matrix products per frame.
+"""
+from typing import List, Sequence
+
+import torch
+from torch import Tensor
+
+from .context_memory import ContextMemory
+
+
+class DenseBackend:
+    """Dense masked top-k label propagation over a :class:`ContextMemory`.
+
+    Args:
+        radius: Spatial radius in feature cells: a short-term key at
+            ``(y', x')`` is a candidate of the query at ``(y, x)`` iff
+            ``(y - y')**2 + (x - x')**2 < radius**2``.
+        topk: Number of neighbours per query position.
+        temperature: Softmax temperature of the dot products.
+        restrict_long_term: Restrict the long-term frame to the radius too.
+        query_chunk: Query positions scored at once; the scores of a chunk
+            take ``query_chunk * N * h * w`` elements for a context of ``N``
+            frames, so memory stays bounded whatever the grid.
+    """
+
+    def __init__(self,
+                 radius: float = 12.,
+                 topk: int = 15,
+                 temperature: float = 0.1,
+                 restrict_long_term: bool = False,
+                 query_chunk: int = 100) -> None:
+        if query_chunk < 1:
+            raise ValueError(f'query_chunk must be >= 1, got {query_chunk}')
+        self.radius = float(radius)
+        self.topk = topk
+        self.temperature = temperature
+        self.restrict_long_term = restrict_long_term
+        self.query_chunk = query_chunk
+
+    @torch.no_grad()
+    def propagate(self, query: Tensor, memory: ContextMemory,
+                  contexts: Sequence[Sequence[int]]) -> List[Tensor]:
+        """Propagate to ``query`` for several contexts that share a memory.
+
+        Args:
+            query: ``(C, h, w)`` L2-normalised query features.
+            memory: Holds every frame the contexts refer to.
+            contexts: Per label group, its context frame indices (first the
+                long-term frame, then the short-term frames, repeats allowed).
+
+        Returns:
+            Per context, the ``(L, h, w)`` soft labels of the query.
+        """
+        channels, height, width = memory.check_query(query)
+        queries = query.permute(1, 2, 0).reshape(-1, channels)
+        ys, xs = torch.meshgrid(
+            torch.arange(height, device=query.device),
+            torch.arange(width, device=query.device),
+            indexing='ij')
+        ys, xs = ys.reshape(-1), xs.reshape(-1)
+        return [
+            self._propagate_context(queries, memory, context, ys,
+                                    xs).T.reshape(-1, height, width)
+            for context in contexts
+        ]
+
+    def _propagate_context(self, queries: Tensor, memory: ContextMemory,
+                           context: Sequence[int], ys: Tensor,
+                           xs: Tensor) -> Tensor:
+        """``(P, L)`` labels of the ``(P, C)`` queries from one context
+        (``ys``, ``xs``: ``(P,)`` grid coordinates of the positions)."""
+        if len(context) == 0:
+            raise ValueError('a context must hold at least one frame')
+        slots = [memory.slot(frame) for frame in context]
+        distinct = sorted(set(slots))
+        order = torch.tensor([distinct.index(s) for s in slots],
+                             device=queries.device)
+        num_pos, channels = queries.shape
+        keys = memory.feats[distinct].reshape(-1, channels)
+        labels = memory.labels[slots].reshape(len(slots) * num_pos, -1)
+        restricted = torch.ones(len(slots), dtype=torch.bool,
+                                device=queries.device)
+        restricted[0] = self.restrict_long_term
+        k = min(self.topk, len(slots) * num_pos)
+        out = labels.new_empty(num_pos, labels.shape[1])
+        for start in range(0, num_pos, self.query_chunk):
+            stop = min(start + self.query_chunk, num_pos)
+            scores = (queries[start:stop] @ keys.T).view(
+                stop - start, len(distinct), num_pos)[:, order]
+            outside = (ys[start:stop, None] - ys)**2 + \
+                (xs[start:stop, None] - xs)**2 >= self.radius**2
+            scores.masked_fill_(
+                outside[:, None] & restricted[None, :, None], float('-inf'))
+            values, index = (scores.view(stop - start, -1) /
+                             self.temperature).topk(k, dim=1)
+            weights = values.softmax(dim=1).to(labels.dtype)
+            out[start:stop] = torch.einsum('qk,qkl->ql', weights,
+                                           labels[index])
+        return out
