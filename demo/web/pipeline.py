@@ -403,8 +403,9 @@ def propagate_with_progress(model: nn.Module, frames: Sequence[np.ndarray],
                             progress: Callable[[int], None]) -> np.ndarray:
     """:func:`mmhvc.apis.propagate_mask`, reporting the frames encoded.
 
-    ``progress(n)`` is called once per frame, when the encoder has seen the
-    n-th frame (a forward hook on ``model.backbone``).
+    ``progress(n)`` is called each time the encoder has seen frames, with
+    the number seen so far (a forward hook on ``model.backbone``; the model
+    encodes ``encode_batch`` frames at a time).
 
     Returns:
         ``(T, H, W)`` uint8 ids, equal to ``propagate_mask``'s.
@@ -413,7 +414,7 @@ def propagate_with_progress(model: nn.Module, frames: Sequence[np.ndarray],
 
     def on_frame(module: nn.Module, inputs: tuple, output) -> None:
         nonlocal count
-        count += 1
+        count += len(inputs[0])
         progress(count)
 
     handle = model.backbone.register_forward_hook(on_frame)

@@ -3,7 +3,9 @@
 # ImageNet normalisation. Propagation as in HVC: radius 12 feature cells,
 # top-15 neighbours, softmax temperature 0.1, the first frame plus the
 # previous 50 frames as context (padded with copies of the first frame, as
-# the reference protocol does). Frames stay uint8 until each is normalised
+# the reference protocol does). The propagator's backend is the dense masked
+# top-k on CUDA and the windowed one (same result, less work) on the CPU.
+# Frames stay uint8 until each is normalised
 # by the data preprocessor right before it is encoded; the labels are object
 # (or part) id masks.
 model = dict(
@@ -26,4 +28,5 @@ model = dict(
         topk=15,
         temperature=0.1,
         context_size=50,
-        dedup_context=False))
+        dedup_context=False,
+        backend='auto'))

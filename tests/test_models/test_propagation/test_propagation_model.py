@@ -262,6 +262,60 @@ def test_tensor_mode_encodes_every_frame():
     torch.testing.assert_close(feats.norm(dim=1), torch.ones(2, 4, 6))
 
 
+def test_batched_encoding_gives_the_same_features_and_masks():
+    frames = noise_frames(5, 9)
+    given = mask_with((1, (3, 20, 4, 22)), (2, (18, 30, 26, 45)))
+    one = build_model()
+    batched = build_model(encode_batch=3)
+    feats = torch.cat(list(batched.iter_feats(frames)))
+    assert [len(f) for f in batched.iter_feats(frames)] == [3, 2]
+    torch.testing.assert_close(
+        feats, torch.stack([one.extract_feat(f) for f in frames]))
+    masks = [
+        model.propagate_video(frames, sample([0], [given]))['pred_masks']
+        for model in (one, batched)
+    ]
+    assert torch.equal(*masks)
+    with pytest.raises(ValueError, match='encode_batch'):
+        build_model(encode_batch=0)
+
+
+def test_fp16_path_under_cpu_autocast_is_close_to_float32(monkeypatch):
+    # The fp16 option runs the encoder and the propagation under CUDA
+    # autocast; CPU float16 autocast takes the same code path here, so a
+    # dtype clash or an overflow shows without a GPU.
+    frames = smooth_frames(4)
+    given = mask_with((1, (3, 20, 4, 22)), (2, (18, 30, 26, 45)))
+    reference = build_model().propagate_video(frames, sample([0], [given]))
+    model = build_model(fp16=True)
+    monkeypatch.setattr(
+        model, '_precision',
+        lambda device: torch.autocast('cpu', dtype=torch.float16))
+    feat = model.extract_feat(frames[1])
+    assert torch.isfinite(feat).all()
+    torch.testing.assert_close(
+        feat.float(), build_model().extract_feat(frames[1]), atol=2e-2,
+        rtol=0)
+    for backend in ('dense', 'windowed'):
+        model.propagator.backend = backend
+        pred = model.propagate_video(frames,
+                                     sample([0], [given]))['pred_masks']
+        agreement = (pred == reference['pred_masks']).float().mean()
+        assert agreement > 0.98, (backend, agreement)
+
+
+def smooth_frames(num):
+    """Frames of a smooth random scene drifting to the right."""
+    generator = torch.Generator().manual_seed(4)
+    scene = F.interpolate(
+        torch.rand(1, 3, 8, 16, generator=generator) * 255,
+        (HEIGHT, WIDTH + 2 * num),
+        mode='bilinear',
+        align_corners=True)[0]
+    return torch.stack([scene[:, :, 2 * t:2 * t + WIDTH]
+                        for t in range(num)]).round().to(torch.uint8)
+
+
 # Keypoints (KeypointCodec) through the same frame loop
 
 CELL = 4  # pixels per feature cell of the patch encoder below
@@ -376,8 +430,8 @@ def test_keypoint_config_builds_and_tracks():
     model = MODELS.build(cfg.model).eval()
     assert isinstance(model, LabelPropagationSegmentor)
     assert isinstance(model.codec, KeypointCodec)
-    assert (model.propagator.kernel.topk,
-            model.propagator.context.context_size) == (10, 20)
+    assert (model.propagator.topk,
+            model.propagator.context_size) == (10, 20)
     assert (model.codec.sigma, model.codec.decode_topk) == (0.5, 3)
     video = texture(32, 32)[None].repeat(3, 1, 1, 1)
     data_sample = keypoint_sample([[10., 12.]] * 15, [True] * 15,
@@ -398,5 +452,5 @@ def test_mask_config_builds_with_its_preprocessor():
     assert isinstance(model.data_preprocessor, VideoDataPreprocessor)
     torch.testing.assert_close(model.data_preprocessor.std.flatten(),
                                torch.tensor([58.395, 57.12, 57.375]))
-    assert (model.propagator.kernel.topk, model.propagator.kernel.radius,
-            model.propagator.context.context_size) == (15, 12., 50)
+    assert (model.propagator.topk, model.propagator.radius,
+            model.propagator.context_size) == (15, 12., 50)
