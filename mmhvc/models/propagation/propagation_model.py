@@ -177,7 +177,7 @@ class LabelPropagationSegmentor(BaseModel):
                 self.extra_backbone, x)
         if other is None:
             return feat
-        if other.shape[1:] != feat.shape[1:]:
+        if other.shape[2:] != feat.shape[2:]:
             raise ValueError(
                 f'extra_backbone gives a {tuple(other.shape[2:])} feature '
                 f'grid but the backbone {tuple(feat.shape[2:])}; they must '
