@@ -16,6 +16,12 @@ computed a few feature rows at a time, and the backward pass recomputes the
 mask chunks from the boxes instead of storing it, so neither the (N, L, L)
 mask nor the (N, L, L) similarity matrices (L = H * W) are ever held in
 memory.
+
+Precision: the loss runs in float32 (float64 inputs stay float64) whatever
+autocast is active, on every device. Narrower inputs (float16, bfloat16) are
+cast up and autocast is disabled for the inputs' device type; in float16 the
+per-sample factor ``1 / (|M_n| + eps)`` of a sample without positive pairs
+overflows (``1 / 1e-6`` > 65504) and its gradient turns into ``inf * 0``.
 """
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
@@ -54,6 +60,11 @@ def crop_bin_centres(
     cy = (rows + 0.5) * bin_h[:, None] + boxes[:, 1:2]
     diag = torch.sqrt(bin_w**2 + bin_h**2)
     return cx, cy, diag
+
+
+def _at_least_float32(x: Tensor) -> Tensor:
+    """``x`` cast to float32 if its floating dtype is narrower, else ``x``."""
+    return x.to(torch.promote_types(x.dtype, torch.float32))
 
 
 class _PairGeometry(NamedTuple):
@@ -124,10 +135,12 @@ class _PositivePairSums(torch.autograd.Function):
     Inputs after the static arguments are the flattened maps
     ``x_1, y_1, x_2, y_2, ...``, each (N, L, C_k). Outputs are the (N,)
     positive counts (not differentiable) followed by one (N,) sum per pair.
+    Forward and backward run in the maps' dtype with autocast disabled for
+    their device (:func:`positive_pair_sums` casts them to float32 first),
+    also when the backward pass is called inside an autocast region.
     """
 
     @staticmethod
-    @torch.amp.custom_fwd(device_type='cuda', cast_inputs=torch.float32)
     def forward(ctx, boxes_1: Tensor, boxes_2: Tensor,
                 feat_size: Tuple[int, int], pos_radius: float,
                 chunk_rows: int, *maps: Tensor) -> Tuple[Tensor, ...]:
@@ -139,21 +152,21 @@ class _PositivePairSums(torch.autograd.Function):
         w = feat_size[1]
         counts = boxes_1.new_zeros(n, dtype=torch.long)
         sums = [maps[2 * k].new_zeros(n) for k in range(len(maps) // 2)]
-        geometry = _pair_geometry(boxes_1, boxes_2, feat_size)
-        for start in range(0, feat_size[0], chunk_rows):
-            rows = slice(start, min(start + chunk_rows, feat_size[0]))
-            mask = _mask_rows(geometry, rows, pos_radius)
-            counts += mask.sum((1, 2))
-            positions = slice(rows.start * w, rows.stop * w)
-            for k, total in enumerate(sums):
-                x, y = maps[2 * k], maps[2 * k + 1]
-                mask = mask.to(y.dtype)
-                total += (x[:, positions] * torch.bmm(mask, y)).sum((1, 2))
+        with torch.autocast(device_type=boxes_1.device.type, enabled=False):
+            geometry = _pair_geometry(boxes_1, boxes_2, feat_size)
+            for start in range(0, feat_size[0], chunk_rows):
+                rows = slice(start, min(start + chunk_rows, feat_size[0]))
+                mask = _mask_rows(geometry, rows, pos_radius)
+                counts += mask.sum((1, 2))
+                positions = slice(rows.start * w, rows.stop * w)
+                for k, total in enumerate(sums):
+                    x, y = maps[2 * k], maps[2 * k + 1]
+                    mask = mask.to(y.dtype)
+                    total += (x[:, positions] * torch.bmm(mask, y)).sum((1, 2))
         ctx.mark_non_differentiable(counts)
         return (counts, *sums)
 
     @staticmethod
-    @torch.amp.custom_bwd(device_type='cuda')
     def backward(ctx, grad_counts: Tensor,
                  *grad_sums: Tensor) -> Tuple[Optional[Tensor], ...]:
         boxes_1, boxes_2, *maps = ctx.saved_tensors
@@ -165,21 +178,22 @@ class _PositivePairSums(torch.autograd.Function):
             for m, need in zip(maps, needs)
         ]
         h, w = ctx.feat_size
-        geometry = _pair_geometry(boxes_1, boxes_2, ctx.feat_size)
-        for start in range(0, h, ctx.chunk_rows):
-            rows = slice(start, min(start + ctx.chunk_rows, h))
-            mask = _mask_rows(geometry, rows, ctx.pos_radius)
-            positions = slice(rows.start * w, rows.stop * w)
-            for k, grad_sum in enumerate(grad_sums):
-                x, y = maps[2 * k], maps[2 * k + 1]
-                mask = mask.to(x.dtype)
-                scale = grad_sum.view(-1, 1, 1)
-                if grads[2 * k] is not None:
-                    grads[2 * k][:, :, positions] = (
-                        scale * torch.bmm(mask, y)).transpose(1, 2)
-                if grads[2 * k + 1] is not None:
-                    grads[2 * k + 1].baddbmm_(
-                        scale * x[:, positions].transpose(1, 2), mask)
+        with torch.autocast(device_type=boxes_1.device.type, enabled=False):
+            geometry = _pair_geometry(boxes_1, boxes_2, ctx.feat_size)
+            for start in range(0, h, ctx.chunk_rows):
+                rows = slice(start, min(start + ctx.chunk_rows, h))
+                mask = _mask_rows(geometry, rows, ctx.pos_radius)
+                positions = slice(rows.start * w, rows.stop * w)
+                for k, grad_sum in enumerate(grad_sums):
+                    x, y = maps[2 * k], maps[2 * k + 1]
+                    mask = mask.to(x.dtype)
+                    scale = grad_sum.view(-1, 1, 1)
+                    if grads[2 * k] is not None:
+                        grads[2 * k][:, :, positions] = (
+                            scale * torch.bmm(mask, y)).transpose(1, 2)
+                    if grads[2 * k + 1] is not None:
+                        grads[2 * k + 1].baddbmm_(
+                            scale * x[:, positions].transpose(1, 2), mask)
         grads = [None if g is None else g.transpose(1, 2) for g in grads]
         return (None, None, None, None, None, *grads)
 
@@ -207,7 +221,8 @@ def positive_pair_sums(
 
     Returns:
         ``(counts, sums)``: (N,) number of positive pairs (int64) and one
-        (N,) sum per pair.
+        (N,) sum per pair, computed in float32 (float64 for float64 maps)
+        with autocast disabled, whatever the maps' dtype.
     """
     if not pairs:
         raise ValueError('positive_pair_sums needs at least one (x, y) pair.')
@@ -221,13 +236,16 @@ def positive_pair_sums(
                 'every (x, y) pair must hold two (N, C, H, W) maps with the '
                 f'same N={n}, H={h}, W={w}; got {tuple(x.shape)} and '
                 f'{tuple(y.shape)}.')
-        maps += [x.flatten(2).transpose(1, 2), y.flatten(2).transpose(1, 2)]
+        maps += [
+            _at_least_float32(m).flatten(2).transpose(1, 2) for m in (x, y)
+        ]
     if boxes_1.shape != (n, 4) or boxes_2.shape != (n, 4):
         raise ValueError(
             f'crop boxes must be ({n}, 4) for {n} samples, got '
             f'{tuple(boxes_1.shape)} and {tuple(boxes_2.shape)}.')
-    counts, *sums = _PositivePairSums.apply(boxes_1, boxes_2, (h, w),
-                                            pos_radius, chunk_rows, *maps)
+    counts, *sums = _PositivePairSums.apply(
+        _at_least_float32(boxes_1), _at_least_float32(boxes_2), (h, w),
+        pos_radius, chunk_rows, *maps)
     return counts, sums
 
 
@@ -305,14 +323,19 @@ class HybridCorrespondenceLoss(nn.Module):
                 original-image coordinates).
             boxes_target: (N, 4) crop boxes of view b.
 
-        All maps are L2-normalised along channels here.
+        All maps are cast to float32 (float64 stays float64) and
+        L2-normalised along channels here, with autocast disabled.
 
         Returns:
-            ``(loss_spatial, loss_temporal)``, two scalars.
+            ``(loss_spatial, loss_temporal)``, two float32 (or float64)
+            scalars.
         """
-        spatial, temporal = self.positive_pair_means(
-            F.normalize(pred, dim=1), F.normalize(target, dim=1),
-            F.normalize(flow_fwd, dim=1), F.normalize(flow_bwd, dim=1),
-            boxes_pred, boxes_target)
+        with torch.autocast(device_type=pred.device.type, enabled=False):
+            maps = [
+                F.normalize(_at_least_float32(m), dim=1)
+                for m in (pred, target, flow_fwd, flow_bwd)
+            ]
+            spatial, temporal = self.positive_pair_means(
+                *maps, boxes_pred, boxes_target)
         return (-self.loss_weight * spatial.mean(),
                 -self.loss_weight * temporal.mean())

@@ -1,3 +1,4 @@
+import copy
 import math
 import uuid
 
@@ -114,6 +115,31 @@ def test_loss_step_gradients_and_ema(message_hub):
         moved += int(not torch.equal(p, before[name]))
     assert moved > 0
     assert int(model.target_net.steps) == 2
+
+
+def test_float16_autocast_loss_step_matches_float32(message_hub):
+    """A loss step under CPU float16 autocast, with one view pair that has
+    no positive pair (disjoint crops), against the same step in float32."""
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_model_cfg())
+    model.init_weights()
+    inputs, samples = make_batch(2, seed=3)
+    samples[0].crop_boxes = torch.tensor([[0., 0., 0.4, 0.4],
+                                          [0.6, 0.6, 1., 1.]])
+    results = []
+    for net, autocast in ((model, False), (copy.deepcopy(model), True)):
+        with torch.autocast('cpu', dtype=torch.float16, enabled=autocast):
+            losses = net(inputs, samples, mode='loss')
+        loss = losses['loss_spatial'] + losses['loss_temporal']
+        loss.backward()
+        grads = [p.grad for p in net.parameters() if p.requires_grad]
+        results.append((loss, grads))
+    (loss_32, grads_32), (loss_16, grads_16) = results
+    assert loss_32.abs() > 0.1
+    assert torch.isfinite(loss_16)
+    torch.testing.assert_close(loss_16.float(), loss_32, rtol=0, atol=1e-2)
+    assert len(grads_16) == len(grads_32)
+    assert all(g is not None and torch.isfinite(g).all() for g in grads_16)
 
 
 def test_train_step_logs_momentum_and_sums_losses(message_hub):

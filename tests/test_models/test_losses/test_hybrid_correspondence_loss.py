@@ -217,3 +217,49 @@ def test_registry_and_bad_arguments():
         loss(*maps, box_1[:1], box_2)
     with pytest.raises(ValueError, match='same N'):
         loss(maps[0], maps[1][:, :, :2], *maps[2:], box_1, box_2)
+
+
+def inputs_with_disjoint_views():
+    """``random_inputs`` of 3 samples whose sample 0 has disjoint views."""
+    maps, (box_1, box_2) = random_inputs(3, 16, 8, 8, seed=4)
+    box_1[0] = torch.tensor([0., 0., 0.4, 0.4])
+    box_2[0] = torch.tensor([0.6, 0.6, 1., 1.])
+    counts = coord_positive_mask(box_1, box_2, (8, 8), 0.1).sum((1, 2))
+    assert counts[0] == 0 and (counts[1:] > 0).all()
+    return maps, (box_1, box_2)
+
+
+def _loss_and_grads(maps, box_1, box_2, autocast_dtype=None):
+    """Loss terms and input gradients; forward and backward run inside
+    ``torch.autocast('cpu', autocast_dtype)`` unless it is None."""
+    inputs = [m.clone().requires_grad_() for m in maps]
+    with torch.autocast(
+            'cpu', dtype=autocast_dtype, enabled=autocast_dtype is not None):
+        spatial, temporal = HybridCorrespondenceLoss(0.1)(*inputs, box_1,
+                                                          box_2)
+        (spatial + 0.5 * temporal).backward()
+    return spatial, temporal, [m.grad for m in inputs]
+
+
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16])
+def test_half_inputs_under_cpu_autocast_compute_in_float32(dtype):
+    maps, (box_1, box_2) = inputs_with_disjoint_views()
+    half = [m.to(dtype) for m in maps]
+    spatial, temporal, grads = _loss_and_grads(half, box_1, box_2, dtype)
+    ref_s, ref_t, ref_grads = _loss_and_grads([m.float() for m in half],
+                                              box_1, box_2)
+    assert spatial.dtype == temporal.dtype == torch.float32
+    assert torch.equal(spatial, ref_s) and torch.equal(temporal, ref_t)
+    for grad, ref in zip(grads, ref_grads):
+        assert grad.dtype == dtype and torch.isfinite(grad).all()
+        assert torch.equal(grad, ref.to(dtype))
+
+
+def test_float32_inputs_ignore_cpu_autocast():
+    maps, (box_1, box_2) = inputs_with_disjoint_views()
+    spatial, temporal, grads = _loss_and_grads(maps, box_1, box_2,
+                                               torch.float16)
+    ref_s, ref_t, ref_grads = _loss_and_grads(maps, box_1, box_2)
+    assert torch.equal(spatial, ref_s) and torch.equal(temporal, ref_t)
+    for grad, ref in zip(grads, ref_grads):
+        assert torch.equal(grad, ref)
