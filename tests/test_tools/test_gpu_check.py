@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import cv2
+import numpy as np
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -55,14 +57,15 @@ def run_benchmark(args, log_path):
     return result.stdout
 
 
-def numbers_after(name, text):
-    """The numbers of the benchmark table row that starts with ``name``."""
+def numbers_after(names, text):
+    """The numbers of the benchmark table row that starts with the words
+    ``names``."""
     rows = []
     for line in text.splitlines():
         words = line.split()
-        if words[:1] == [name] and all(
-                re.fullmatch(r'[-+.\de]+', w) for w in words[1:]):
-            rows.append([float(w) for w in words[1:]])
+        if words[:len(names)] == names and all(
+                re.fullmatch(r'[-+.\de]+', w) for w in words[len(names):]):
+            rows.append([float(w) for w in words[len(names):]])
     (row, ) = rows
     return row
 
@@ -94,13 +97,21 @@ def test_table_from_real_benchmark_output(tool, tmp_path, capsys):
         '32', '--warmup', '0', '--iters', '1', '--device', 'cpu', '--threads',
         '1'
     ], out_dir / 'benchmark_train.log')
-    prop_text = run_benchmark([
-        osp.join(ANALYSIS, 'benchmark_propagation.py'), '--grid', '6', '8',
-        '--channels', '8', '--labels', '2', '--context-size', '3',
-        '--start-frame', '4', '--frames', '1', '--dense-frames', '1',
-        '--threads', '1'
-    ], out_dir / 'benchmark_propagation.log')
-
+    frames = tmp_path / 'videos' / 'pan'
+    frames.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    for t in range(4):
+        cv2.imwrite(str(frames / f'{t:05d}.jpg'), base[:, t:t + 56].copy())
+    prop_texts = [
+        run_benchmark([
+            osp.join(ANALYSIS, 'benchmark_propagation.py'), '--data',
+            str(frames.parent), '--image-size', '40', '56', '--labels', '2',
+            '--cfg-options', 'model.propagator.context_size=2',
+            '--dense-stride', '1', '--threads', '1', *precision
+        ], out_dir / f'benchmark_propagation_{key}.log')
+        for key, precision in (('fp32', []), ('fp16', ['--fp16']))
+    ]
     tool.main([str(out_dir), '--gpu', 'Test GPU', '--batch-size', '2'])
     table = capsys.readouterr().out
     assert table.splitlines()[0] == '| measurement (Test GPU) | value |'
@@ -112,8 +123,8 @@ def test_table_from_real_benchmark_output(tool, tmp_path, capsys):
         '0.400 s (data 0.100 s)')
     assert rows[f'{train}: peak GPU memory'] == '9100 MiB'
 
-    chunked = numbers_after('chunked', train_text)
-    dense = numbers_after('dense', train_text)
+    chunked = numbers_after(['chunked'], train_text)
+    dense = numbers_after(['dense'], train_text)
     bench = ('`benchmark_train.py`, batch 2, mmhvc (chunked loss) / dense '
              'reference')
     assert rows[f'{bench}: training step, median time'] == (
@@ -122,16 +133,55 @@ def test_table_from_real_benchmark_output(tool, tmp_path, capsys):
     assert rows[f'{bench}: loss forward + backward, peak memory'].startswith(
         f'{chunked[3]:.0f} MiB / {dense[3]:.0f} MiB')
 
-    windowed = numbers_after('windowed', prop_text)
-    dense = numbers_after('dense', prop_text)
-    prop = '`benchmark_propagation.py`, windowed / dense'
-    assert rows[f'{prop}: time per frame'].startswith(
-        f'{windowed[1]:.3f} s / {dense[1]:.3f} s')
-    assert rows[f'{prop}: peak memory'].startswith(f'{windowed[4]:.0f} MiB')
-    difference = re.search(r'over 1 frames: (\S+);', prop_text).group(1)
-    assert rows[f'{prop}: max abs. difference of the soft labels '
-                '(1 frames)'] == difference
-    assert rows[f'{prop}: settings'].startswith('grid 6x8, C=8')
+    picks = []
+    for prop_text, precision in zip(prop_texts,
+                                    ('float32', 'float16 autocast')):
+        windowed = numbers_after(['all', 'windowed'], prop_text)
+        dense = numbers_after(['all', 'dense'], prop_text)
+        prop = f'`benchmark_propagation.py`, {precision}, windowed / dense'
+        assert rows[f'{prop}: steady state, time per frame'] == (
+            f'{windowed[1]:.4g} s / {dense[1]:.4g} s '
+            f'({windowed[1] / dense[1]:.2f}x)')
+        assert rows[f'{prop}: whole video, time per frame'].startswith(
+            f'{windowed[3]:.4g} s / {dense[3]:.4g} s')
+        assert rows[f'{prop}: peak memory'].startswith(
+            f'{windowed[5]:.0f} MiB / {dense[5]:.0f} MiB')
+        assert rows[f'{prop}: peak memory above the start of the pass'] \
+            .startswith(f'{windowed[6]:.0f} MiB / {dense[6]:.0f} MiB')
+        floor = re.search(r'windowed at (\S+) of the floor', prop_text)
+        assert rows[f'{prop}: windowed time at the products-only floor'] \
+            == floor.group(1)
+        agreement = re.search(r'argmax agreement over 3 frames: (\S+);',
+                              prop_text)
+        assert rows[f'{prop}: argmax agreement'] == agreement.group(1)
+        assert rows[f'{prop}: settings'].startswith('grid 5x7, C=256, L=2')
+        assert rows[f'{prop}: settings'].endswith(precision)
+        picks.append('windowed' if windowed[1] < dense[1] else 'dense')
+    auto = rows["`backend='auto'` should pick (faster in the steady state)"]
+    assert auto == (picks[0] if picks[0] == picks[1] else
+                    f'{picks[0]} in float32, {picks[1]} in float16 autocast')
+
+
+def test_propagation_steps_time_both_backends_in_both_precisions():
+    # The benchmark options of gpu_check.sh, as the benchmark parses them.
+    with open(osp.join(ANALYSIS, 'gpu_check.sh')) as f:
+        script = f.read()
+    command = re.search(r'PROPAGATION=\(python (.*?)\)', script,
+                        re.S).group(1).split()
+    assert command[0] == 'tools/analysis_tools/benchmark_propagation.py'
+    spec = importlib.util.spec_from_file_location(
+        'benchmark_propagation', osp.join(REPO, command[0]))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    args = bench.parse_args(command[1:])
+    assert (args.mode, args.device, args.dense_stride) == ('backends',
+                                                           'cuda', 1)
+    steps = re.findall(r'^step (benchmark_propagation_\w+) \d+ '
+                       r'"\$\{PROPAGATION\[@\]\}"(.*)$', script, re.M)
+    assert sorted((name, extra.split()) for name, extra in steps) == [
+        ('benchmark_propagation_fp16', ['--fp16']),
+        ('benchmark_propagation_fp32', [])
+    ]
 
 
 def test_missing_results_point_to_the_logs(tool, tmp_path, capsys):
@@ -139,5 +189,6 @@ def test_missing_results_point_to_the_logs(tool, tmp_path, capsys):
     rows = cells(capsys.readouterr().out)
     assert list(rows.values()) == [
         f'no result (see {tmp_path}/{name}.log)'
-        for name in ('train', 'benchmark_train', 'benchmark_propagation')
+        for name in ('train', 'benchmark_train', 'benchmark_propagation_fp32',
+                     'benchmark_propagation_fp16')
     ]

@@ -1,70 +1,46 @@
-"""Speed, peak memory and agreement of label propagation: the dense
-reference against the windowed propagator, on real video features.
+"""Speed of label propagation on real video features.
 
-Features (``--features``):
+Modes (``--mode``):
 
-- ``real`` (default): the frames of each video are resized to
-  ``--image-size`` (480 x 854, a 60 x 107 feature grid) and encoded by the
-  propagation encoder of ``--config`` with the weights of ``--checkpoint``,
-  or a random initialisation seeded with ``--seed``. ``--data`` is a
-  DAVIS-layout root (``JPEGImages/480p/<video>``), a folder of frame folders
-  (e.g. ``../shared/data/real/videos``) or one folder of frames. The default
-  is the demo videos generated at 480 x 854 with 60 frames into
-  ``data/demo_davis_480p`` (made on the fly when absent).
-- ``random``: a synthetic video of random L2-normalised features on the
-  grid of ``--grid`` or ``--image-size`` with ``--channels`` channels
-  (setting either of ``--grid`` and ``--channels`` selects it). Their dot
-  products are well separated, unlike those of real features.
+- ``backends`` (default): the windowed and the dense backend of the
+  config's propagator on the same features, every frame's stored labels
+  being the same smooth random soft labels (``--labels`` channels) for both
+  and the context the test-time one. The windowed backend propagates every
+  frame from 1 on, the dense one frames 1, 1 + S, ... (S =
+  ``--dense-stride``) and the first steady-state frame. Per backend:
+  seconds per frame in the steady state (``t > context_size``: a context of
+  ``context_size + 1`` distinct frames) and over the whole video (dense:
+  over its frames), and peak memory; the windowed backend's fraction of the
+  products-only floor (floor time / windowed time, steady state); the
+  argmax agreement of the two on the frames both propagate.
+- ``floor``: one steady-state frame (``--frame``) of one video: work and
+  seconds of the dense backend, of the windowed backend, of its matrix
+  products alone (the same ``key_row_scores`` calls and long-term products
+  without selection: the floor) and of the least work (each query's disk
+  in the distinct short-term frames plus the whole long-term frame) at the
+  rate of one large product.
+- ``end-to-end``: the model's ``propagate_video`` (what ``tools/test.py``
+  runs) from a first-frame mask of ``--labels - 1`` boxes, once per
+  ``--encode-batch`` value, encoding timed apart; masks compared with the
+  first run's.
 
-Method:
+Frames are resized to ``--image-size`` (480 x 854: a 60 x 107 grid) and
+encoded by the encoder of ``--config`` with ``--checkpoint`` or a random
+initialisation. ``--data``: a DAVIS root, a folder of frame folders (e.g.
+``../shared/data/real/videos``) or of frames; by default two demo videos
+generated into ``data/demo_davis_480p``. Exact ties (identical pixels) are
+broken by adding ``--perturb`` times normal noise to the features. Times
+are wall-clock seconds after one untimed call. ``--fp16`` encodes and
+propagates under autocast to float16, as the model's ``fp16`` option does
+on CUDA. Peak memory of a pass, in total and above its start: resident size
+(``VmHWM``) on the CPU, ``torch.cuda.max_memory_allocated`` on a GPU.
 
-- Each frame gets smooth random soft labels (a softmax over ``--labels``
-  channels of low-frequency noise, seeded by the frame index), and these
-  are the stored labels of every frame for both variants (not their
-  predictions), so the variants see the same inputs frame by frame. Both
-  use the test-time context of the config's propagator (long-term frame 0
-  plus the ``context_size`` previous frames, padded with frame 0 unless
-  ``--dedup``), with its radius, top-k and temperature.
-- Exact ties (identical pixels in two frames give identical features) are
-  broken the same way for both variants by adding ``--perturb`` times
-  standard normal noise to every feature and normalising again.
-- Phases: the padded early frames (query frames 1 and 2, whose context
-  repeats frame 0), the steady state (query frames ``--start-frame`` ..,
-  default ``context_size + 1``, whose context holds ``context_size + 1``
-  distinct frames; ``--dense-frames`` of them) and the whole video (every
-  frame from 1 on, ``--frames`` at most). The dense reference is timed on
-  the early and steady frames; it scores all ``context_size + 1`` entries
-  at every frame, so its cost does not depend on the frame and its mean
-  over a whole video is that of the frames it is timed on. The windowed
-  propagator is timed on every frame.
-- Times are wall-clock seconds of the propagation calls alone (feature
-  encoding and label generation excluded); the windowed propagator first
-  makes one untimed call, which builds its query blocks for the grid.
-  frames/s is the inverse of the time per frame. Each variant runs in its
-  own subprocess; peak memory on the CPU is that process's peak resident
-  set size (``VmHWM``), in total and above the resident size once the
-  features are loaded; on a GPU it is ``torch.cuda.max_memory_allocated``.
-- Agreement on the frames both variants propagate: the fraction of
-  positions whose argmax label is the same, and the largest difference of
-  the soft labels. Where many candidates of a query score within float32
-  rounding of its k-th best (smooth, upsampled frames), two float32
-  computations that sum in different orders choose different neighbours;
-  ``--float64-check`` also runs the dense reference in float64 (untimed)
-  and reports how often each float32 variant agrees with it.
-
-Examples (2 threads, as in docs/benchmarks.md)::
-
-    python tools/analysis_tools/benchmark_propagation.py --threads 2 \
-        --checkpoint work_dirs/demo/random_init.pth
-    python tools/analysis_tools/benchmark_propagation.py --threads 2 \
-        --data ../shared/data/real/videos --checkpoint CKPT
-    python tools/analysis_tools/benchmark_propagation.py --threads 2 \
-        --features random
+Example: ``python tools/analysis_tools/benchmark_propagation.py --threads 2
+--data ../shared/data/real/videos --mode end-to-end --encode-batch 1 4``
 """
 import argparse
 import contextlib
-import glob
-import json
+import ctypes
 import math
 import os
 import os.path as osp
@@ -72,149 +48,79 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import (Any, Callable, ContextManager, Dict, Iterator, List,
+                    Optional, Sequence, Tuple, Union)
 
 import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
+from mmengine.logging import MMLogger
+from mmengine.runner import set_random_seed
+from mmengine.structures import BaseDataElement
+from terminaltables import AsciiTable
 
-from mmhvc.models.propagation import LabelPropagator
-from mmhvc.testing import dense_label_propagation
+from mmhvc.apis import init_model
+from mmhvc.fileio import is_image_file, list_frames, read_image
+from mmhvc.models.propagation import (ContextMemory, DenseBackend,
+                                      LabelPropagator, WindowedBackend)
+from mmhvc.models.propagation.windowed import (disk_reach, key_row_scores,
+                                               plan_slots)
 
-MIB = 2.**20
-VARIANTS = ('dense', 'windowed')
+MODES = ('backends', 'floor', 'end-to-end')
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_DATA = 'data/demo_davis_480p'
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
-
-
-def add_video_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options shared with ``propagation_floor.py``: the videos, their
-    encoder and the propagator's settings."""
-    parser.add_argument(
-        '--data', help='DAVIS-layout root, folder of frame folders or '
-        f'folder of frames (default: {DEMO_DATA}, generated if absent)')
-    parser.add_argument('--videos', nargs='+', help='only these videos')
-    parser.add_argument(
-        '--config',
-        default=osp.join(REPO, 'configs/propagation/demo_davis_r18.py'),
-        help='propagation config: encoder and propagator settings')
-    parser.add_argument('--checkpoint', help='encoder weights (default: a '
-                        'random initialisation)')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the random initialisation')
-    parser.add_argument(
-        '--labels', type=int, default=4,
-        help='soft-label channels (background + objects)')
-    parser.add_argument('--context-size', type=int)
-    parser.add_argument('--topk', type=int)
-    parser.add_argument('--radius', type=float)
-    parser.add_argument('--temperature', type=float)
-    parser.add_argument('--dedup', action='store_true',
-                        help='deduplicated context')
-    parser.add_argument('--restrict-long-term', action='store_true')
-    parser.add_argument(
-        '--bf16-prefilter', choices=['auto', 'on', 'off'], default='auto',
-        help="auto: the propagator's setting (off unless the config sets "
-        'it)')
-    parser.add_argument('--tile-size', type=int, nargs='+',
-                        metavar='N', help='query blocks: rows [columns]')
-    parser.add_argument('--perturb', type=float, default=1e-5,
-                        help='std of the tie-breaking feature noise')
-    parser.add_argument('--threads', type=int,
-                        help='torch threads (default: torch default)')
-    parser.add_argument('--device', default='cpu')
-
-
-def check_video_arguments(parser: argparse.ArgumentParser,
-                          args: argparse.Namespace) -> None:
-    if args.tile_size is not None and len(args.tile_size) > 2:
-        parser.error('--tile-size takes one or two numbers')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Frames/s, peak memory and agreement of dense and '
-        'windowed label propagation on real (or random) features')
-    parser.add_argument('--features', choices=('real', 'random'))
-    add_video_arguments(parser)
-    size = parser.add_mutually_exclusive_group()
-    size.add_argument(
-        '--grid', type=int, nargs=2, metavar=('H', 'W'),
-        help='feature grid of random features')
-    size.add_argument(
-        '--image-size', type=int, nargs=2, metavar=('H', 'W'),
-        help='frame size (default 480 854; random features: grid '
-        'ceil(size / 8))')
-    parser.add_argument('--channels', type=int,
-                        help='channels of random features (default 256)')
-    parser.add_argument('--start-frame', type=int,
-                        help='first steady-state query frame (default '
-                        'context_size + 1)')
-    parser.add_argument('--frames', type=int,
-                        help='frames per video at most (random features: '
-                        'query frames from --start-frame, default 3)')
-    parser.add_argument('--dense-frames', type=int, default=1,
-                        help='steady-state frames of the dense reference')
-    parser.add_argument(
-        '--float64-check', action='store_true',
-        help='also compare both variants with a float64 dense run (untimed)')
-    parser.add_argument('--variant', choices=VARIANTS, help=argparse.SUPPRESS)
-    parser.add_argument('--input', help=argparse.SUPPRESS)
-    parser.add_argument('--out', help=argparse.SUPPRESS)
+    """Command-line options (see the module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    add = parser.add_argument
+    add('--mode', choices=MODES, default='backends')
+    add('--data', help=f'videos (default: {DEMO_DATA}, generated if absent)')
+    add('--videos', nargs='+', help='only these videos')
+    add('--frames', type=int, help='frames per video at most')
+    add('--image-size', type=int, nargs=2, default=[480, 854],
+        metavar=('H', 'W'))
+    add('--config',
+        default=osp.join(REPO, 'configs/propagation/demo_davis_r18.py'))
+    add('--checkpoint', help='encoder weights (default: random init)')
+    add('--seed', type=int, default=0, help='seed of the random init')
+    add('--cfg-options', nargs='+', action=DictAction,
+        help='config overrides, e.g. model.propagator.context_size=20')
+    add('--labels', type=int, default=4, help='background + objects')
+    add('--perturb', type=float, default=1e-5, help='tie-breaking noise')
+    add('--dense-stride', type=int, default=10,
+        help='backends: the dense backend propagates every S-th frame')
+    add('--frame', type=int, help='floor: frame (default context_size + 1)')
+    add('--repeats', type=int, default=3, help='floor: timed runs (median)')
+    add('--encode-batch', type=int, nargs='+', default=[1, 4],
+        help='end-to-end: frames encoded at once, one run per value')
+    add('--fp16', action='store_true', help='autocast to float16')
+    add('--threads', type=int, help='torch threads')
+    add('--device', default='cpu')
     args = parser.parse_args(argv)
-    check_video_arguments(parser, args)
-    if args.features is None:
-        synthetic = args.grid is not None or args.channels is not None
-        args.features = 'random' if synthetic else 'real'
-    if args.features == 'real' and (args.grid or args.channels):
-        parser.error('--grid and --channels describe random features')
-    args.channels = args.channels or 256
+    if args.mode == 'floor' and len(args.videos or []) > 1:
+        parser.error('--mode floor measures one video')
+    if min(args.dense_stride, *args.encode_batch) < 1:
+        parser.error('--dense-stride and --encode-batch must be >= 1')
     return args
 
 
-def propagator_settings(args: argparse.Namespace) -> dict:
-    """Keyword arguments of the propagator: the config's, then the flags."""
+def load_config(args: argparse.Namespace) -> Config:
+    """``--config`` with ``--cfg-options`` merged in."""
     cfg = Config.fromfile(args.config)
-    settings = dict(cfg.model.propagator)
+    cfg.merge_from_dict(args.cfg_options or {})
+    return cfg
+
+
+def build_propagator(args: argparse.Namespace) -> LabelPropagator:
+    """The config's propagator."""
+    settings = dict(load_config(args).model.propagator)
     settings.pop('type', None)
-    flags = dict(
-        context_size=args.context_size,
-        topk=args.topk,
-        radius=args.radius,
-        temperature=args.temperature,
-        bf16_prefilter=dict(auto=None, on=True, off=False)[
-            args.bf16_prefilter])
-    if args.tile_size is not None:
-        flags['tile_size'] = tuple(args.tile_size) if len(
-            args.tile_size) == 2 else args.tile_size[0]
-    settings.update({k: v for k, v in flags.items() if v is not None})
-    if args.dedup:
-        settings['dedup_context'] = True
-    if args.restrict_long_term:
-        settings['restrict_long_term'] = True
-    return settings
-
-
-def smooth_labels(t: int, num_labels: int,
-                  grid: Sequence[int]) -> torch.Tensor:
-    """``(L, h, w)`` soft labels of frame ``t``: a softmax of noise on a grid
-    four times coarser, upsampled bilinearly."""
-    generator = torch.Generator().manual_seed(t)
-    coarse = torch.randn(1, num_labels, *(math.ceil(s / 4) for s in grid),
-                         generator=generator)
-    fine = F.interpolate(coarse * 4, tuple(grid), mode='bilinear',
-                         align_corners=True)
-    return fine[0].softmax(0)
-
-
-def list_frames(folder: str) -> List[str]:
-    return sorted(
-        f for f in glob.glob(osp.join(folder, '*'))
-        if f.lower().endswith(IMAGE_EXTENSIONS))
+    return LabelPropagator(**settings)
 
 
 def list_videos(root: str) -> Dict[str, List[str]]:
@@ -224,355 +130,475 @@ def list_videos(root: str) -> Dict[str, List[str]]:
         raise FileNotFoundError(f'--data {root}: no such folder')
     davis = osp.join(root, 'JPEGImages', '480p')
     base = davis if osp.isdir(davis) else root
+
+    def has_frames(folder: str) -> bool:
+        return osp.isdir(folder) and any(map(is_image_file,
+                                             os.listdir(folder)))
+
     videos = {
         name: list_frames(osp.join(base, name))
         for name in sorted(os.listdir(base))
-        if osp.isdir(osp.join(base, name))
+        if has_frames(osp.join(base, name))
     }
-    videos = {name: files for name, files in videos.items() if files}
-    if not videos and list_frames(root):
+    if not videos and has_frames(root):
         videos = {osp.basename(osp.normpath(root)): list_frames(root)}
     if not videos:
         raise FileNotFoundError(f'--data {root}: no frames found (expected '
-                                'JPEGImages/480p/<video>/, <video>/ '
-                                'folders or images)')
+                                'JPEGImages/480p/<video>/, <video>/ folders '
+                                'or images)')
     return videos
 
 
-def demo_videos() -> str:
-    """The 480 x 854 demo videos, generated when absent."""
-    if not osp.isdir(osp.join(DEMO_DATA, 'JPEGImages')):
-        print(f'generating the demo videos in {DEMO_DATA}', file=sys.stderr,
-              flush=True)
+def select_videos(args: argparse.Namespace) -> Dict[str, List[str]]:
+    """Frame files of the videos to measure (``--frames`` at most; in
+    ``floor`` mode one video)."""
+    if args.data is None and not osp.isdir(osp.join(DEMO_DATA, 'JPEGImages')):
+        print(f'generating the demo videos in {DEMO_DATA}', file=sys.stderr)
         subprocess.run([
             sys.executable,
             osp.join(REPO, 'tools/dataset_converters/make_demo_davis.py'),
             DEMO_DATA, '--size', '480x854', '--frames', '60', '60',
             '--num-seqs', '2', '--num-train-seqs', '0', '--seed', '0'
-        ],
-                       check=True,
-                       stdout=sys.stderr)
-    return DEMO_DATA
+        ], check=True, stdout=sys.stderr)
+    videos = list_videos(args.data or DEMO_DATA)
+    missing = sorted(set(args.videos or []) - set(videos))
+    if missing:
+        raise KeyError(f'videos {missing} are not in {args.data}')
+    names = args.videos or list(videos)[:1 if args.mode == 'floor' else None]
+    return {name: videos[name][:args.frames] for name in names}
 
 
-def encode_videos(args: argparse.Namespace, tmp: str) -> Dict[str, str]:
-    """Encode each video; per video, a file with its ``(T, C, h, w)``
-    features (perturbed and normalised)."""
-    from mmengine.runner import set_random_seed
+def load_frames(paths: Sequence[str], size: Sequence[int],
+                device: Union[str, torch.device]) -> torch.Tensor:
+    """``(T, 3, H, W)`` uint8 BGR frames resized (bilinear) to ``size``."""
+    frames = [
+        cv2.resize(read_image(p), size[::-1], interpolation=cv2.INTER_LINEAR)
+        for p in paths
+    ]
+    return torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).to(device)
 
-    from mmhvc.apis import init_model
+
+def build_model(args: argparse.Namespace, **options: Any) -> torch.nn.Module:
+    """The config's test-time model, with the model ``options``, and
+    ``--checkpoint`` or a seeded random initialisation."""
     set_random_seed(args.seed)
+    # init_weights reports every parameter at INFO level; keep it quiet.
+    MMLogger.get_instance('benchmark_propagation', log_level='WARNING')
     with contextlib.redirect_stdout(sys.stderr):  # loading messages
-        model = init_model(args.config, args.checkpoint, args.device)
-    videos = list_videos(args.data or demo_videos())
-    if args.videos:
-        missing = sorted(set(args.videos) - set(videos))
-        if missing:
-            raise KeyError(f'videos {missing} are not in {args.data}')
-        videos = {name: videos[name] for name in args.videos}
-    height, width = args.image_size or (480, 854)
-    files = {}
-    for name, frames in videos.items():
-        feats = []
-        for path in frames[:args.frames]:
-            image = cv2.imread(path)
-            if image is None:
-                raise ValueError(f'{path}: not an image OpenCV can read')
-            if image.shape[:2] != (height, width):
-                image = cv2.resize(image, (width, height),
-                                   interpolation=cv2.INTER_LINEAR)
-            frame = torch.from_numpy(image).permute(2, 0, 1).to(args.device)
-            feats.append(model.extract_feat(frame).cpu())
-        files[name] = osp.join(tmp, f'{name}.pth')
-        torch.save(perturbed(torch.stack(feats), args.perturb), files[name])
-        print(f'encoded {name}: {len(feats)} frames', file=sys.stderr,
-              flush=True)
-    return files
+        return init_model(load_config(args), args.checkpoint, args.device,
+                          {f'model.{k}': v for k, v in options.items()})
 
 
-def random_video(args: argparse.Namespace, tmp: str) -> Dict[str, str]:
-    """A synthetic video of random normalised features."""
-    grid = args.grid or [math.ceil(s / 8)
-                         for s in (args.image_size or (480, 854))]
-    start = args.start_frame or propagator_settings(args).get(
-        'context_size', 50) + 1
-    num = start + max(args.frames or 3, args.dense_frames)
-    generator = torch.Generator().manual_seed(0)
-    feats = F.normalize(
-        torch.randn(num, args.channels, *grid, generator=generator), dim=1)
-    path = osp.join(tmp, 'random.pth')
-    torch.save(perturbed(feats, args.perturb), path)
-    return {'random': path}
-
-
-def perturbed(feats: torch.Tensor, std: float) -> torch.Tensor:
+def video_features(
+        args: argparse.Namespace) -> Iterator[Tuple[str, torch.Tensor]]:
+    """Per video, its name and ``(T, C, h, w)`` features on ``--device``,
+    perturbed and normalised, in the dtype the encoder returns."""
+    model = build_model(args)
     generator = torch.Generator().manual_seed(1)
-    noise = torch.randn(feats.shape, generator=generator)
-    return F.normalize(feats + std * noise, dim=1)
+    for name, paths in select_videos(args).items():
+        frames = load_frames(paths, args.image_size, args.device)
+        with autocast(args):
+            feats = torch.cat([f.cpu() for f in model.iter_feats(frames)])
+        noise = torch.randn(feats.shape, generator=generator)
+        yield name, F.normalize(feats.float() + args.perturb * noise,
+                                dim=1).to(args.device, feats.dtype)
 
 
-def status_mib(field: str) -> float:
-    """A memory field of this process's ``/proc/self/status`` (Linux), in
-    MiB: ``VmRSS`` (resident now) or ``VmHWM`` (peak resident since the
-    program started; ``ru_maxrss`` would include the parent's size at the
-    fork)."""
-    with open('/proc/self/status') as f:
+def smooth_labels(num_frames: int, num_labels: int,
+                  grid: Sequence[int]) -> torch.Tensor:
+    """``(T, L, h, w)`` soft labels: per frame ``t``, a softmax of noise
+    (seeded by ``t``) on a grid four times coarser, upsampled bilinearly."""
+    coarse = torch.stack([
+        torch.randn(num_labels, *(math.ceil(s / 4) for s in grid),
+                    generator=torch.Generator().manual_seed(t))
+        for t in range(num_frames)
+    ])
+    return F.interpolate(coarse * 4, tuple(grid), mode='bilinear',
+                         align_corners=True).softmax(1)
+
+
+def autocast(args: argparse.Namespace) -> ContextManager:
+    """Autocast to float16 on ``--device`` with ``--fp16``, else a no-op."""
+    if not args.fp16:
+        return contextlib.nullcontext()
+    return torch.autocast(torch.device(args.device).type, torch.float16)
+
+
+def timed(fn: Callable[[], Any], device: torch.device) -> Tuple[Any, float]:
+    """``fn()`` and its wall-clock seconds (GPU work included)."""
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    out = fn()
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+    return out, time.perf_counter() - start
+
+
+def median_time(fn: Callable[[], Any], device: torch.device,
+                repeats: int) -> float:
+    """Median seconds of ``repeats`` calls after one untimed call."""
+    fn()
+    return statistics.median(timed(fn, device)[1] for _ in range(repeats))
+
+
+def resident_bytes(field: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (peak) of this process in bytes (Linux;
+    nan elsewhere)."""
+    with contextlib.suppress(OSError), open('/proc/self/status') as f:
         for line in f:
             if line.startswith(field + ':'):
-                return int(line.split()[1]) / 1024
+                return int(line.split()[1]) * 1024.
     return float('nan')
 
 
-def peak_mib(device: torch.device) -> float:
+@contextlib.contextmanager
+def peak_memory(device: torch.device) -> Iterator[List[float]]:
+    """Yield a list that holds, once the block ends, its peak memory in MiB,
+    in total and above the memory at its start: torch's allocations on a
+    GPU, the resident size on the CPU (after returning freed heap memory to
+    the system)."""
     if device.type == 'cuda':
-        return torch.cuda.max_memory_allocated(device) / MIB
-    return status_mib('VmHWM')
+        torch.cuda.reset_peak_memory_stats(device)
+        start = torch.cuda.memory_allocated(device)
+    else:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL('libc.so.6').malloc_trim(0)
+            with open('/proc/self/clear_refs', 'w') as f:
+                f.write('5')  # resets VmHWM
+        start = resident_bytes('VmRSS')
+    result = []
+    yield result
+    peak = torch.cuda.max_memory_allocated(device) \
+        if device.type == 'cuda' else resident_bytes('VmHWM')
+    result += [peak / 2**20, (peak - start) / 2**20]
 
 
-def phase_frames(args: argparse.Namespace, propagator: LabelPropagator,
-                 num_frames: int) -> Dict[str, List[int]]:
-    """Query frames of the early phase, the steady state and the whole
-    video."""
-    start = args.start_frame or propagator.context_size + 1
-    return dict(
-        early=[t for t in (1, 2) if t < num_frames],
-        steady=[t for t in range(start, start + args.dense_frames)
-                if t < num_frames],
-        whole=list(range(1, num_frames)))
-
-
-def run_variant(args: argparse.Namespace) -> None:
-    """Child process: time one variant on one video and write its report
-    and its predictions at the frames the dense reference propagates."""
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
-    propagator = LabelPropagator(**propagator_settings(args))
-    feats = torch.load(args.input).to(device)
-    num_frames, channels, height, width = feats.shape
-    labels = [
-        smooth_labels(t, args.labels, (height, width)).to(device)
-        for t in range(num_frames)
-    ]
-    phases = phase_frames(args, propagator, num_frames)
-    scored = sorted(set(phases['early'] + phases['steady']))
-    queries = phases['whole'] if args.variant == 'windowed' else scored
-    baseline = status_mib('VmRSS')
-    memory = propagator.init_memory(1, channels, args.labels, height, width,
-                                    device)
+def replay(propagator: LabelPropagator, feats: torch.Tensor,
+           labels: torch.Tensor, queries: Sequence[int],
+           step: Callable[..., Any]) -> Dict[int, Any]:
+    """Store the frames of a video as the streaming loop does (one label
+    group from frame 0), calling ``step`` at each query frame before it is
+    stored; the steps' results by frame."""
+    _, channels, height, width = feats.shape
+    memory = propagator.init_memory(1, channels, labels.shape[1], height,
+                                    width, feats.device, feats.dtype)
     memory.add(0, feats[0], labels[0])
-
-    def step(t: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-        context = propagator.context_indices(0, t)
-        if args.variant == 'windowed':
-            return propagator.propagate(feats[t], memory, [context])[0]
-        return dense_label_propagation(
-            feats[t].to(dtype),
-            feats[context].to(dtype),
-            torch.stack([labels[s] for s in context]).to(dtype),
-            radius=propagator.radius,
-            topk=propagator.topk,
-            temperature=propagator.temperature,
-            restrict_long_term=propagator.kernel.restrict_long_term)
-
-    wall, cpu, preds = {}, {}, {}
-    for i, t in enumerate(queries):
-        if i == 0 and args.variant == 'windowed':
-            step(t)  # builds the query blocks of the grid
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-        start_wall, start_cpu = time.perf_counter(), time.process_time()
-        pred = step(t)
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-        wall[t] = time.perf_counter() - start_wall
-        cpu[t] = time.process_time() - start_cpu
-        if t in scored:
-            preds[t] = pred.cpu()
-            if args.float64_check and args.variant == 'dense':
-                preds[-t] = step(t, torch.float64).float().cpu()
-        if args.variant == 'windowed':
-            memory.retain(propagator.memory_frames([0], t))
-            memory.add(t, feats[t], labels[t])
-    torch.save(preds, args.out)
-    print(
-        json.dumps(
-            dict(
-                wall=wall,
-                cpu=cpu,
-                phases=phases,
-                peak=peak_mib(device),
-                baseline=baseline if device.type == 'cpu' else 0.)))
+    results = {}
+    for t in range(1, max(queries) + 1):
+        if t in queries:
+            results[t] = step(t, memory, propagator.context_indices(0, t))
+        memory.retain(propagator.memory_frames([0], t))
+        memory.add(t, feats[t], labels[t])
+    return results
 
 
-def launch(variant: str, args: argparse.Namespace, video: str,
-           out: str) -> dict:
-    """Run one variant on one video in a subprocess and read its report."""
-    command = [sys.executable, osp.abspath(__file__)] + sys.argv[1:] + [
-        '--variant', variant, '--input', video, '--out', out
-    ]
-    result = subprocess.run(
-        command, capture_output=True, text=True, env=os.environ.copy())
-    if result.returncode != 0:
-        raise RuntimeError(f'the {variant} run failed:\n{result.stderr}')
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    report['wall'] = {int(t): s for t, s in report['wall'].items()}
-    report['cpu'] = {int(t): s for t, s in report['cpu'].items()}
-    report['preds'] = torch.load(out)
-    return report
+def kernel_products(backend: WindowedBackend, memory: ContextMemory,
+                    context: Sequence[int], query: torch.Tensor
+                    ) -> Tuple[int, Callable[[], None]]:
+    """The matrix products of the windowed backend for ``query`` ``(C, h,
+    w)``: their query-key pairs (multiply-adds / C) and a function that
+    runs them (same shapes, same memory, no selection)."""
+    channels, height, width = query.shape
+    plan = plan_slots(memory, [context], backend.restrict_long_term,
+                      query.device)
+    tiles = backend.query_tiles(height, width, query.device, query.dtype)
+    span = plan.slots.stop - plan.slots.start
+    long_terms = {g.long_term for g in plan.groups} - {None}
+    num_pos = height * width
+    pairs = sum(tile.size * span for tile in tiles) + \
+        len(long_terms) * num_pos * num_pos
+    queries = query.permute(1, 2, 0)
+    buffer = query.new_empty(
+        max(max(tile.size * span, num_pos * len(tile.query_pos))
+            for tile in tiles))
+
+    def run() -> None:
+        for tile in tiles:
+            block = queries[tile.rows, tile.cols].reshape(-1, channels)
+            for _ in key_row_scores(block, tile, memory.feats, plan.slots,
+                                    buffer):
+                pass
+            for slot in long_terms:
+                torch.mm(memory.feats[slot].view(num_pos, channels), block.T,
+                         out=buffer[:num_pos * len(block)].view(num_pos, -1))
+
+    return pairs, run
 
 
-def cpu_name() -> str:
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or 'unknown CPU'
+def least_pairs(propagator: LabelPropagator, context: Sequence[int],
+                height: int, width: int) -> int:
+    """Query-candidate pairs of scoring each candidate once: each query's
+    disk in the distinct short-term frames and, unless restricted, the
+    whole long-term frame."""
+    radius = propagator.radius
+    reach = disk_reach(radius)
+    disk = sum(
+        max(height - abs(dy), 0) * max(width - abs(dx), 0)
+        for dy in range(-reach, reach + 1)
+        for dx in range(-reach, reach + 1) if dy * dy + dx * dx < radius**2)
+    short_term = set(context[1:])
+    if propagator.windowed.restrict_long_term:
+        return disk * len(short_term | {context[0]})
+    return disk * len(short_term - {context[0]}) + (height * width)**2
 
 
-def device_name(device: str) -> str:
-    if torch.device(device).type == 'cuda':
-        return torch.cuda.get_device_name(torch.device(device))
-    return f'{cpu_name()}, {os.cpu_count()} cores'
+def propagation_step(args: argparse.Namespace,
+                     backend: Union[DenseBackend, WindowedBackend],
+                     feats: torch.Tensor) -> Callable[..., Any]:
+    """A step that times ``backend`` (after one untimed call at its first
+    frame) and returns ``(seconds, (L, h, w) labels on the CPU)``."""
+    warm = []
+
+    def step(t: int, memory: ContextMemory, context: List[int]) -> tuple:
+        def call() -> torch.Tensor:
+            return backend.propagate(feats[t], memory, [context])[0]
+
+        with autocast(args):
+            if not warm:
+                warm.append(call())
+            pred, seconds = timed(call, feats.device)
+        return seconds, pred.float().cpu()
+
+    return step
 
 
-def mean_time(report: dict, frames: List[int]) -> float:
-    return statistics.mean(report['wall'][t] for t in frames) \
-        if frames else float('nan')
+def mean(values: Sequence[float]) -> float:
+    """The mean, or nan for no values."""
+    return statistics.mean(values) if values else float('nan')
 
 
-def frame_span(frames: List[int]) -> str:
-    if not frames:
-        return '-'
-    return str(frames[0]) if len(frames) == 1 else \
-        f'{frames[0]}-{frames[-1]}'
+def describe(args: argparse.Namespace, propagator: LabelPropagator) -> str:
+    """The settings and the machine, for the head of a report."""
+    device = torch.device(args.device)
+    if device.type == 'cuda':
+        machine = torch.cuda.get_device_name(device)
+    else:
+        machine = platform.processor() or 'CPU'
+        with contextlib.suppress(OSError), open('/proc/cpuinfo') as f:
+            machine = next((line.split(':', 1)[1].strip() for line in f
+                            if line.startswith('model name')), machine)
+        machine = f'{machine}, {os.cpu_count()} cores'
+    return (f'context {propagator.context_size} + long-term frame '
+            f'({"deduplicated" if propagator.dedup_context else "padded"}), '
+            f'top-k {propagator.topk}, radius {propagator.radius}, tiles '
+            f'{propagator.windowed.tile_size}, query chunk '
+            f'{propagator.dense.query_chunk}; {osp.basename(args.config)}, '
+            f'{args.checkpoint or "random initialisation"}\n'
+            f'device {args.device} ({machine}, {torch.get_num_threads()} '
+            f'threads), torch {torch.__version__}, '
+            f'{"float16 autocast" if args.fp16 else "float32"}')
 
 
-def agreement(dense: dict, windowed: dict) -> tuple:
-    """Fraction of positions with the same argmax label, the largest soft
-    label difference and the number of frames compared."""
-    frames = sorted(t for t in dense['preds'] if t > 0)
-    same = [(dense['preds'][t].argmax(0) == windowed['preds'][t].argmax(0))
-            for t in frames]
-    diff = max(float((dense['preds'][t] - windowed['preds'][t]).abs().max())
-               for t in frames)
-    return float(torch.stack(same).float().mean()), diff, len(frames)
+def run_backends(args: argparse.Namespace) -> None:
+    """The ``backends`` mode."""
+    propagator = build_propagator(args)
+    first_steady = propagator.context_size + 1
+    runs = {}
+    for name, feats in video_features(args):
+        labels = smooth_labels(len(feats), args.labels,
+                               feats.shape[2:]).to(feats.device)
+        whole = list(range(1, len(feats)))
+        steady = [t for t in whole if t >= first_steady]
+        run = {}
+        for backend, frames in (('windowed', whole), ('dense', sorted(
+                set(whole[::args.dense_stride] + steady[:1])))):
+            with peak_memory(feats.device) as memory:
+                run[backend] = replay(
+                    propagator, feats, labels, frames,
+                    propagation_step(args, getattr(propagator, backend),
+                                     feats))
+            run[backend, 'memory'] = memory
+
+        def floor_step(t: int, memory: ContextMemory,
+                       context: List[int]) -> float:
+            _, products = kernel_products(propagator.windowed, memory,
+                                          context, feats[t])
+            with autocast(args):
+                return median_time(products, feats.device, 1)
+
+        run['floor'] = replay(propagator, feats, labels, steady,
+                              floor_step) if steady else {}
+        runs[name] = run
+        print(f'{name}: {len(feats)} frames', file=sys.stderr, flush=True)
+    _, channels, height, width = feats.shape
+    print(f'grid {height}x{width}, C={channels}, L={args.labels}; '
+          f'{describe(args, propagator)}')
+    print_backends(runs, first_steady)
 
 
-def print_video(name: str, reports: Dict[str, dict]) -> None:
-    """Per-phase times and speed-ups of one video."""
-    dense, windowed = reports['dense'], reports['windowed']
-    phases = windowed['phases']
-    for phase in ('early', 'steady', 'whole'):
-        frames = phases[phase]
-        dense_frames = phases['early'] + phases['steady'] \
-            if phase == 'whole' else frames
-        ours = mean_time(windowed, frames)
-        ref = mean_time(dense, dense_frames)
-        print(f'{name:<14} {phase:<7} {frame_span(frames):>7} '
-              f'{ref:>12.3f} {ours:>14.3f} {1 / ours:>9.2f} '
-              f'{ref / ours:>9.1f}x')
+def print_backends(runs: Dict[str, dict], first_steady: int) -> None:
+    """The table of the ``backends`` mode (per video, then ``all``) and its
+    summary lines."""
+    header = (f'{"video":<12} {"backend":<9} {"frames":>6} '
+              f'{"steady s/fr":>11} {"frames/s":>9} {"whole s/fr":>10} '
+              f'{"frames/s":>9} {"peak MiB":>9} {"+MiB":>7}')
+    print(header + '\n' + '-' * len(header))
+    means = {}
+    for name in list(runs) + ['all']:
+        chosen = runs.values() if name == 'all' else [runs[name]]
+        for backend in ('dense', 'windowed'):
+            times = [(t, s) for run in chosen
+                     for t, (s, _) in run[backend].items()]
+            steady = mean([s for t, s in times if t >= first_steady])
+            whole = mean([s for _, s in times])
+            means[backend] = (steady, whole)
+            peak, extra = (max(run[backend, 'memory'][i] for run in chosen)
+                           for i in (0, 1))
+            print(f'{name:<12} {backend:<9} {len(times):>6} {steady:>11.4g} '
+                  f'{1 / steady:>9.4g} {whole:>10.4g} {1 / whole:>9.4g} '
+                  f'{peak:>9.0f} {extra:>7.0f}')
+    print(f'speed-up of windowed over dense (all videos): steady state '
+          f'{means["dense"][0] / means["windowed"][0]:.1f}x, whole video '
+          f'{means["dense"][1] / means["windowed"][1]:.1f}x')
+    pairs = [(run['floor'][t], run['windowed'][t][0])
+             for run in runs.values() for t in run['floor']]
+    floor, ours = mean([f for f, _ in pairs]), mean([w for _, w in pairs])
+    print(f'products-only floor over {len(pairs)} steady-state frames: '
+          f'{floor:.4g} s/frame; windowed at {floor / ours:.2f} of the '
+          'floor (floor time / windowed time)')
+    same, diff = [], 0.
+    for run in runs.values():
+        for t, (_, ref) in run['dense'].items():
+            pred = run['windowed'][t][1]
+            same.append((ref.argmax(0) == pred.argmax(0)).flatten())
+            diff = max(diff, float((ref - pred).abs().max()))
+    print(f'argmax agreement over {len(same)} frames: '
+          f'{float(torch.cat(same).float().mean()):.5f}; '
+          f'max |dense - windowed| {diff:.3g}')
+
+
+def run_floor(args: argparse.Namespace) -> None:
+    """The ``floor`` mode."""
+    propagator = build_propagator(args)
+    frame = args.frame or propagator.context_size + 1
+    args.frames = frame + 1
+    ((name, feats), ) = video_features(args)
+    num_frames, channels, height, width = feats.shape
+    if frame >= num_frames:
+        raise ValueError(f'{name} has {num_frames} frames; --frame {frame} '
+                         'is beyond its last')
+    labels = smooth_labels(num_frames, args.labels,
+                           (height, width)).to(feats.device)
+
+    def step(t: int, memory: ContextMemory, context: List[int]) -> None:
+        device, num_pos = feats.device, height * width
+        pairs, products = kernel_products(propagator.windowed, memory,
+                                          context, feats[t])
+        least = least_pairs(propagator, context, height, width)
+        keys, block = (torch.randn(n, channels, device=device,
+                                   dtype=feats.dtype) for n in (num_pos, 480))
+        rate = num_pos * 480 / median_time(lambda: keys @ block.T, device, 5)
+        with autocast(args):
+            seconds = [
+                timed(lambda: propagator.dense.propagate(
+                    feats[t], memory, [context]), device)[1],
+                median_time(lambda: propagator.windowed.propagate(
+                    feats[t], memory, [context]), device, args.repeats),
+                median_time(products, device, args.repeats)
+            ]
+        print(f'{name}, query frame {t}: grid {height}x{width}, '
+              f'C={channels}, {len(context)} context entries '
+              f'({len(set(context))} distinct frames); '
+              f'{describe(args, propagator)}')
+        rows = [['', 'multiply-adds (G)', 'seconds', 'speed-up over dense']]
+        for what, work, time_s in (
+                ('dense backend', num_pos**2 * len(set(context)), seconds[0]),
+                ('windowed backend', pairs, seconds[1]),
+                ('  its matrix products alone (floor)', pairs, seconds[2]),
+                (f'least work at {rate * channels / 1e9:.0f} G '
+                 'multiply-adds/s', least, least / rate)):
+            rows.append([what, f'{work * channels / 1e9:.4g}',
+                         f'{time_s:.4g}', f'{seconds[0] / time_s:.1f}x'])
+        print(AsciiTable(rows, 'Work and time of one query frame').table)
+        print(f'the kernel computes {pairs / least:.2f} times the least '
+              f'work, at {pairs * channels / seconds[2] / 1e9:.0f} G '
+              f'multiply-adds/s; windowed at {seconds[2] / seconds[1]:.2f} '
+              'of the floor')
+
+    replay(propagator, feats, labels, [frame], step)
+
+
+def first_mask(height: int, width: int, num_objects: int) -> torch.Tensor:
+    """``(H, W)`` uint8 ids ``1..num_objects`` of side-by-side boxes over
+    the middle half of the rows."""
+    mask = torch.zeros(height, width, dtype=torch.uint8)
+    for i in range(num_objects):
+        cols = slice((2 * i + 1) * width // (2 * num_objects + 1),
+                     (2 * i + 2) * width // (2 * num_objects + 1))
+        mask[height // 4:3 * height // 4, cols] = i + 1
+    return mask
+
+
+def run_end_to_end(args: argparse.Namespace) -> None:
+    """The ``end-to-end`` mode."""
+    device = torch.device(args.device)
+    model = build_model(args, fp16=args.fp16)
+    encode, encoding = model.extract_feats, []
+
+    def timed_encode(frames: torch.Tensor) -> torch.Tensor:
+        feats, seconds = timed(lambda: encode(frames), device)
+        encoding.append(seconds)
+        return feats
+
+    model.extract_feats = timed_encode
+    given = BaseDataElement(
+        metainfo=dict(given_frames=[0]),
+        given_masks=first_mask(*args.image_size,
+                               args.labels - 1)[None].to(device))
+    videos = select_videos(args)
+    model.propagate_video(  # warm-up
+        load_frames(next(iter(videos.values()))[:2], args.image_size, device),
+        given)
+    rows = [['video', 'encode_batch', 'frames', 'encode s/frame',
+             'propagate s/frame', 'total s/frame', 'frames/s']]
+    totals = {batch: torch.zeros(3) for batch in args.encode_batch}
+    masks = {}
+    for name, paths in videos.items():
+        video = load_frames(paths, args.image_size, device)
+        for batch in args.encode_batch:
+            model.encode_batch = batch
+            encoding.clear()
+            out, seconds = timed(lambda: model.propagate_video(video, given),
+                                 device)
+            masks[name, batch] = out['pred_masks']
+            totals[batch] += torch.tensor(
+                [len(video), seconds, sum(encoding)])
+            rows.append([
+                name, str(batch), str(len(video)),
+                f'{sum(encoding) / len(video):.3f}',
+                f'{(seconds - sum(encoding)) / len(video):.3f}',
+                f'{seconds / len(video):.3f}', f'{len(video) / seconds:.2f}'
+            ])
+        print(f'{name}: {len(video)} frames', file=sys.stderr, flush=True)
+    print(f'frames {args.image_size[0]}x{args.image_size[1]}, '
+          f'{args.labels - 1} objects, backend '
+          f'{model.propagator.resolve_backend(device)}; '
+          f'{describe(args, model.propagator)}')
+    print(AsciiTable(rows, 'propagate_video').table)
+    before = args.encode_batch[0]
+    for batch in args.encode_batch[1:]:
+        (after, after_s, after_enc), (frames, before_s, before_enc) = (
+            totals[batch].tolist(), totals[before].tolist())
+        differ = sum(int((masks[name, batch] != masks[name, before]).sum())
+                     for name in videos)
+        pixels = sum(masks[name, batch].numel() for name in videos)
+        print(f'encode_batch {batch} vs {before}: {after / after_s:.3f} vs '
+              f'{frames / before_s:.3f} frames/s '
+              f'({before_s / after_s:.2f}x), encoding {after_enc / after:.3f}'
+              f' vs {before_enc / frames:.3f} s/frame; masks ' +
+              ('identical' if differ == 0 else
+               f'differ at {differ} of {pixels} pixels'))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
+    """Run the mode of the command line."""
     args = parse_args(argv)
-    if args.variant is not None:
-        run_variant(args)
-        return
-    threads = args.threads or torch.get_num_threads()
-    propagator = LabelPropagator(**propagator_settings(args))
-    with tempfile.TemporaryDirectory() as tmp:
-        videos = random_video(args, tmp) if args.features == 'random' else \
-            encode_videos(args, tmp)
-        _, channels, height, width = torch.load(
-            next(iter(videos.values())), mmap=True).shape
-        print(f'grid {height}x{width}, C={channels}, L={args.labels}, '
-              f'context {propagator.context_size} + long-term frame '
-              f'({"deduplicated" if args.dedup else "padded"}), top-k '
-              f'{propagator.topk}, radius {propagator.radius}, '
-              f'{args.features} features'
-              + ('' if args.features == 'random' else
-                 f' ({osp.basename(args.config)}, '
-                 f'{args.checkpoint or "random initialisation"})'))
-        print(f'device {args.device} ({device_name(args.device)}, '
-              f'{threads} torch threads), torch {torch.__version__}, '
-              f'tiles {propagator.kernel.tile_size}, bf16 prefilter '
-              f'{"on" if propagator.kernel.bf16_prefilter else "off"}',
-              flush=True)
-        reports = {}
-        for name, path in videos.items():
-            reports[name] = {
-                v: launch(v, args, path, osp.join(tmp, f'{name}_{v}.pth'))
-                for v in VARIANTS
-            }
-    header = (f'{"video":<14} {"phase":<7} {"frames":>7} {"dense s/fr":>12} '
-              f'{"windowed s/fr":>14} {"frames/s":>9} {"speed-up":>10}')
-    print(header)
-    print('-' * len(header))
-    for name, pair in reports.items():
-        print_video(name, pair)
-    print_summary(reports)
-
-
-def print_summary(reports: Dict[str, Dict[str, dict]]) -> None:
-    """Medians over all videos' steady-state frames, peak memory and the
-    agreement of the two variants."""
-    header = (f'{"variant":<9} {"frames":>6} {"s/frame":>9} {"cpu s":>8} '
-              f'{"frames/s":>9} {"peak MiB":>9} {"+MiB":>8}')
-    print(header)
-    print('-' * len(header))
-    per_frame = {}
-    for variant in VARIANTS:
-        runs = [pair[variant] for pair in reports.values()]
-        steady = [(r, t) for r in runs for t in r['phases']['steady']] or \
-            [(r, t) for r in runs for t in r['wall']]
-        per_frame[variant] = statistics.median(r['wall'][t] for r, t in steady)
-        cpu = statistics.median(r['cpu'][t] for r, t in steady)
-        peak = max(r['peak'] for r in runs)
-        extra = max(r['peak'] - r['baseline'] for r in runs)
-        print(f'{variant:<9} {len(steady):>6} {per_frame[variant]:>9.3f} '
-              f'{cpu:>8.2f} {1 / per_frame[variant]:>9.3f} {peak:>9.0f} '
-              f'{extra:>8.0f}')
-    print(f'speed-up in the steady state (frames/s, windowed / dense): '
-          f'{per_frame["dense"] / per_frame["windowed"]:.1f}x')
-    steady = [(pair, t) for pair in reports.values()
-              for t in pair['windowed']['phases']['steady']]
-    diffs = torch.stack([(pair['dense']['preds'][t] -
-                          pair['windowed']['preds'][t]).abs().amax(0)
-                         for pair, t in steady])
-    print(f'max |dense - windowed| over {len(steady)} frames: '
-          f'{diffs.max().item():.3g}; positions differing by more than '
-          f'1e-4: {int((diffs > 1e-4).sum())} of {diffs.numel()}')
-    results = [agreement(pair['dense'], pair['windowed'])
-               for pair in reports.values()]
-    frames = sum(n for _, _, n in results)
-    same = sum(a * n for a, _, n in results) / frames
-    print(f'argmax agreement over {frames} frames (early and steady): '
-          f'{same:.5f}; max |dense - windowed| '
-          f'{max(d for _, d, _ in results):.3g}')
-    if any(t < 0 for pair in reports.values() for t in pair['dense']['preds']):
-        for variant in VARIANTS:
-            rates = [
-                agreement64(pair['dense'], pair[variant])
-                for pair in reports.values()
-            ]
-            print(f'argmax agreement of the float32 {variant} with the '
-                  f'float64 dense reference: '
-                  f'{sum(rates) / len(rates):.5f}')
-
-
-def agreement64(dense: dict, variant: dict) -> float:
-    """Fraction of positions where ``variant`` has the argmax label of the
-    float64 dense run (stored under the negated frame indices)."""
-    frames = sorted(t for t in dense['preds'] if t > 0)
-    return float(
-        torch.stack([
-            variant['preds'][t].argmax(0) == dense['preds'][-t].argmax(0)
-            for t in frames
-        ]).float().mean())
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    runners = dict(backends=run_backends, floor=run_floor)
+    runners['end-to-end'] = run_end_to_end
+    runners[args.mode](args)
 
 
 if __name__ == '__main__':

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# One-command check of mmhvc on a CUDA machine, in about five minutes:
+# One-command check of mmhvc on a CUDA machine, in about ten minutes:
 #   1. a few AMP training steps of configs/hvc/hvc_r18_coco.py at batch 128
 #      (256x256 crops) through tools/train.py, on generated images: time per
 #      step and peak GPU memory;
 #   2. tools/analysis_tools/benchmark_train.py at batch 128: the training
 #      step and the hybrid loss alone, chunked vs. the dense reference;
-#   3. tools/analysis_tools/benchmark_propagation.py on the GPU: windowed
-#      vs. dense label propagation at 480p;
-# then prints one markdown table for docs/benchmarks.md that names the GPU.
+#   3. tools/analysis_tools/benchmark_propagation.py on the GPU: the dense
+#      and the windowed propagation backend on every frame of 480p videos
+#      (the real clips of ../shared/data/real/videos when present, else the
+#      generated demo videos), in float32 and under float16 autocast;
+# then prints one markdown table for docs/benchmarks.md that names the GPU
+# and says which backend `backend='auto'` should pick on it.
 # Uses the active Python environment (with a CUDA build of torch). Without a
 # CUDA device it says so and exits with status 0.
 # Usage: bash tools/analysis_tools/gpu_check.sh [OUT_DIR]
@@ -89,8 +92,13 @@ step benchmark_train 70 \
     python tools/analysis_tools/benchmark_train.py "$CONFIG" \
     --batch-size "$BATCH" --device cuda --warmup 2 --iters 5
 
-# The propagation benchmark (adapt its options here):
-step benchmark_propagation 60 python tools/analysis_tools/benchmark_propagation.py --image-size 480 854 --device cuda
+PROPAGATION=(python tools/analysis_tools/benchmark_propagation.py
+    --mode backends --device cuda --dense-stride 1)
+if [ -d ../shared/data/real/videos ]; then
+    PROPAGATION+=(--data ../shared/data/real/videos)
+fi
+step benchmark_propagation_fp32 240 "${PROPAGATION[@]}"
+step benchmark_propagation_fp16 240 "${PROPAGATION[@]}" --fp16
 
 python tools/analysis_tools/gpu_check_table.py "$OUT_DIR" --config "$CONFIG" \
     --batch-size "$BATCH" | tee "$OUT_DIR/table.md"

@@ -12,10 +12,14 @@ docs/benchmarks.md, headed by the GPU's name:
   ``tools/analysis_tools/benchmark_train.py`` (rows ``dense`` and
   ``chunked``: step time in ms, step peak in MiB, loss time in ms, loss
   peak in MiB);
-- ``benchmark_propagation.log``: the table of
-  ``tools/analysis_tools/benchmark_propagation.py`` (rows ``dense`` and
-  ``windowed``: frames, s/frame, CPU s, frames/s, peak MiB, +MiB) and its
-  ``max |dense - windowed|`` line.
+- ``benchmark_propagation_fp32.log`` and ``benchmark_propagation_fp16.log``:
+  the output of ``tools/analysis_tools/benchmark_propagation.py --mode
+  backends`` in float32 and under float16 autocast (rows ``all dense`` and
+  ``all windowed``: frames, steady-state s/frame and frames/s, whole-video
+  s/frame and frames/s, peak MiB, +MiB; the lines of the floor fraction and
+  the argmax agreement; the settings on the first line). The backend that
+  is faster in the steady state is the one ``backend='auto'`` should pick
+  in that precision.
 
 A step that left no result gets ``no result (see <log>)`` in its rows.
 
@@ -32,6 +36,9 @@ import statistics
 from typing import Dict, List, Optional, Sequence
 
 NO_RESULT = 'no result (see {})'
+#: Log name suffix and description of each precision of the propagation
+#: benchmark.
+PRECISIONS = (('fp32', 'float32'), ('fp16', 'float16 autocast'))
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -78,15 +85,18 @@ def train_log_stats(train_dir: str) -> Optional[Dict[str, float]]:
     return stats
 
 
-def table_rows(text: str, names: Sequence[str],
-               num_values: int) -> Dict[str, List[Optional[float]]]:
-    """Rows of a fixed-width table printed by a benchmark: lines whose first
-    word is one of ``names`` followed by ``num_values`` numbers (``-`` for
+def table_rows(text: str,
+               names: Sequence[str],
+               num_values: int,
+               prefix: Sequence[str] = ()) -> Dict[str, List[Optional[float]]]:
+    """Rows of a fixed-width table printed by a benchmark: lines whose words
+    are ``prefix``, one of ``names`` and ``num_values`` numbers (``-`` for
     none)."""
     rows = {}
     for line in text.splitlines():
-        words = line.split()
-        if len(words) != num_values + 1 or words[0] not in names:
+        words = line.split()[len(prefix):]
+        if line.split()[:len(prefix)] != list(prefix) or \
+                len(words) != num_values + 1 or words[0] not in names:
             continue
         try:
             rows[words[0]] = [
@@ -153,30 +163,52 @@ def check_rows(out_dir: str, config: str, batch: int) -> List[List[str]]:
             [f'{what}: loss forward + backward, peak memory',
              pair(ours[3], dense[3], '.0f', 'MiB')],
         ]
+    return rows + propagation_rows(out_dir)
 
-    prop_log = osp.join(out_dir, 'benchmark_propagation.log')
-    text = read_text(prop_log)
-    prop = table_rows(text, ('dense', 'windowed'), 6)
-    what = '`benchmark_propagation.py`, windowed / dense'
-    if set(prop) != {'dense', 'windowed'}:
-        rows.append([what, NO_RESULT.format(prop_log)])
-    else:
+
+def propagation_rows(out_dir: str) -> List[List[str]]:
+    """The rows of the propagation benchmark in each precision, and the
+    backend that ``backend='auto'`` should pick."""
+    rows, picks = [], []
+    for key, precision in PRECISIONS:
+        log = osp.join(out_dir, f'benchmark_propagation_{key}.log')
+        text = read_text(log)
+        prop = table_rows(text, ('dense', 'windowed'), 7, prefix=('all', ))
+        what = f'`benchmark_propagation.py`, {precision}, windowed / dense'
+        if set(prop) != {'dense', 'windowed'}:
+            rows.append([what, NO_RESULT.format(log)])
+            continue
         ours, dense = prop['windowed'], prop['dense']
         rows += [
-            [f'{what}: time per frame', pair(ours[1], dense[1], '.3f', 's')],
-            [f'{what}: peak memory', pair(ours[4], dense[4], '.0f', 'MiB')],
+            [f'{what}: steady state, time per frame',
+             pair(ours[1], dense[1], '.4g', 's')],
+            [f'{what}: whole video, time per frame',
+             pair(ours[3], dense[3], '.4g', 's')],
+            [f'{what}: peak memory', pair(ours[5], dense[5], '.0f', 'MiB')],
+            [f'{what}: peak memory above the start of the pass',
+             pair(ours[6], dense[6], '.0f', 'MiB')],
         ]
-        diff = re.search(r'max \|dense - windowed\| over (\d+) frames: (\S+);',
-                         text)
-        if diff:
-            rows.append([
-                f'{what}: max abs. difference of the soft labels '
-                f'({diff.group(1)} frames)',
-                diff.group(2)
-            ])
-        settings = text.splitlines()[0] if text else ''
-        if settings.startswith('grid'):
-            rows.append([f'{what}: settings', settings])
+        for label, pattern in (
+                ('windowed time at the products-only floor',
+                 r'windowed at (\S+) of the floor'),
+                ('argmax agreement', r'argmax agreement over \d+ frames: '
+                 r'(\S+);')):
+            found = re.search(pattern, text)
+            if found:
+                rows.append([f'{what}: {label}', found.group(1)])
+        if text.startswith('grid'):
+            rows.append([f'{what}: settings',
+                         '; '.join(text.splitlines()[:2])])
+        faster = 'windowed' if ours[1] < dense[1] else 'dense'
+        picks.append((faster, precision))
+    if picks:
+        agree = len(picks) == len(PRECISIONS) and len(set(
+            faster for faster, _ in picks)) == 1
+        rows.append([
+            "`backend='auto'` should pick (faster in the steady state)",
+            picks[0][0] if agree else ', '.join(
+                f'{faster} in {precision}' for faster, precision in picks)
+        ])
     return rows
 
 
