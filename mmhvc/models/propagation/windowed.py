@@ -355,17 +355,8 @@ class WindowedBackend:
     @torch.no_grad()
     def propagate(self, query: Tensor, memory: ContextMemory,
                   contexts: Sequence[Sequence[int]]) -> List[Tensor]:
-        """Propagate to ``query`` for several contexts that share a memory.
-
-        Args:
-            query: ``(C, h, w)`` L2-normalised query features.
-            memory: Holds every frame the contexts refer to.
-            contexts: Per label group, its context frame indices (first the
-                long-term frame, then the short-term frames, repeats allowed).
-
-        Returns:
-            Per context, the ``(L, h, w)`` soft labels of the query.
-        """
+        """Per context, the ``(L, h, w)`` soft labels of ``query``: the
+        arguments and result of :meth:`.dense.DenseBackend.propagate`."""
         channels, height, width = memory.check_query(query)
         query = query.to(memory.feats.dtype)
         plan = plan_slots(memory, contexts, self.restrict_long_term,
