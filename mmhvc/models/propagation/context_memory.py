@@ -68,7 +68,8 @@ class ContextMemory:
                 query.shape[0] != self.feats.shape[3]:
             raise ValueError(
                 f'query features {tuple(query.shape)} do not match the '
-                f'memory (C, h, w) = {(self.feats.shape[3], *self.grid_shape)}')
+                'memory (C, h, w) = '
+                f'{(self.feats.shape[3], *self.grid_shape)}')
         return tuple(query.shape)
 
     def reserve(self, capacity: int) -> None:

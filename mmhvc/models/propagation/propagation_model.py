@@ -28,8 +28,9 @@ class LabelPropagationSegmentor(BaseModel):
     merged as ``normalise(concat(merge_weight * f_backbone, f_extra))``.
 
     One frame loop, a :class:`~mmhvc.models.propagation.StreamingPropagator`,
-    serves every kind of label; the ``codec`` says what the labels are (:class:`~mmhvc.models.propagation.codecs.MaskCodec`: object
-    or part id masks, the default;
+    serves every kind of label; the ``codec`` says what the labels are
+    (:class:`~mmhvc.models.propagation.codecs.MaskCodec`: object or part id
+    masks, the default;
     :class:`~mmhvc.models.propagation.codecs.KeypointCodec`: keypoints). At
     each given frame the codec encodes the annotation into soft labels on
     the feature grid and a new label group starts there, with that frame as
@@ -144,7 +145,9 @@ class LabelPropagationSegmentor(BaseModel):
                                  'given labels')
             return self.predict(inputs, data_samples)
         if mode == 'tensor':
-            return [torch.cat(list(self.iter_feats(video))) for video in inputs]
+            return [
+                torch.cat(list(self.iter_feats(video))) for video in inputs
+            ]
         raise ValueError(f'LabelPropagationSegmentor is a test-time model: '
                          f'mode must be "predict" or "tensor", got "{mode}"')
 

@@ -265,9 +265,9 @@ def _buffer(workspace: Dict[str, Tensor], name: str, numel: int,
     return workspace[name][:numel]
 
 
-def key_row_scores(block: Tensor, tile: QueryTile, feats: Tensor,
-                   slots: slice,
-                   buffer: Optional[Tensor]) -> Iterator[Tuple[KeyRow, Tensor]]:
+def key_row_scores(
+        block: Tensor, tile: QueryTile, feats: Tensor, slots: slice,
+        buffer: Optional[Tensor]) -> Iterator[Tuple[KeyRow, Tensor]]:
     """Score the queries ``block`` ``(Q, C)`` of ``tile`` against each key
     row their disks reach, in the memory slots ``slots`` of ``feats`` (a
     :class:`ContextMemory` layout, ``(S, h, w, C)``).

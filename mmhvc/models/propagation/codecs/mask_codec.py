@@ -39,8 +39,8 @@ class MaskCodec(BaseLabelCodec):
     background). At a later given frame the new objects' resized masks ``m``
     replace the propagated labels ``p`` where they have foreground
     (``p = (1 - s) * p + s * m`` with ``s = sum(m)``, see
-    :class:`~mmhvc.models.propagation.StreamingPropagator`). A frame's output is
-    the argmax of its soft labels upsampled to the frame size (bilinear,
+    :class:`~mmhvc.models.propagation.StreamingPropagator`). A frame's output
+    is the argmax of its soft labels upsampled to the frame size (bilinear,
     ``align_corners=True``), mapped back to object ids; where a given mask
     has an object, that object is written. Frames before the first given
     frame are background.
