@@ -12,13 +12,16 @@ import os
 import os.path as osp
 
 from mmengine.config import DictAction
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from mmhvc.checkpoint import load_model_weights
-from mmhvc.registry import RUNNERS
+from mmhvc.datasets import BaseVideoDataset
+from mmhvc.engine.runner import (check_fingerprint, evaluation_fingerprint,
+                                 find_latest_run)
+from mmhvc.registry import DATASETS, RUNNERS
 from mmhvc.utils import (explain_build_error, load_tool_config,
                          register_all_modules, setup_cpu_distributed)
-from mmhvc.evaluation.evaluation_setup import setup_evaluation_run
 
 
 def parse_args() -> argparse.Namespace:
@@ -40,7 +43,7 @@ def parse_args() -> argparse.Namespace:
         '--resume',
         action='store_true',
         help='continue the latest run folder of the work dir: sequences '
-        'whose results are all written are not propagated again')
+        'whose results folders are written are not propagated again')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -56,6 +59,51 @@ def parse_args() -> argparse.Namespace:
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
+
+
+def is_video_dataset(dataset_cfg: dict) -> bool:
+    """Whether a dataset config builds a :class:`BaseVideoDataset`."""
+    dataset_type = dataset_cfg.get('type')
+    if isinstance(dataset_type, str):
+        dataset_type = DATASETS.get(dataset_type)
+    return isinstance(dataset_type, type) and issubclass(
+        dataset_type, BaseVideoDataset)
+
+
+def setup_evaluation_run(cfg, checkpoint: str, resume: bool) -> None:
+    """Check the data up front and make the run resumable.
+
+    The test dataset checks every sequence's files before the first is
+    propagated. The test loop (``VideoTestLoop``) stores the evaluation's
+    fingerprint in its run folder; with ``resume`` it continues the latest
+    run folder of the work dir, after checking that it evaluated the same
+    config and checkpoint (a new run starts when there is none).
+    """
+    fingerprint = evaluation_fingerprint(cfg, checkpoint)
+    if is_video_dataset(cfg.test_dataloader.dataset):
+        cfg.test_dataloader.dataset['check_files'] = True
+    loop = cfg.get('test_cfg') or dict(type='TestLoop')
+    if loop.get('type') != 'VideoTestLoop':
+        if resume:
+            raise ValueError('--resume needs test_cfg = dict(type='
+                             f'"VideoTestLoop"), got {loop.get("type")} (see '
+                             'configs/_base_/propagation_runtime.py)')
+        return
+    loop['fingerprint'] = fingerprint
+    run_dir = find_latest_run(cfg.work_dir) if resume else None
+    if resume and run_dir is None:
+        print_log(
+            f'--resume: no evaluation run in {cfg.work_dir} to continue; '
+            'starting a new one.',
+            logger='current')
+    if run_dir is not None:
+        check_fingerprint(run_dir, fingerprint)
+        loop['run_dir'] = run_dir
+        visualization = (cfg.get('default_hooks') or {}).get('visualization')
+        if visualization and visualization.get('out_dir') and \
+                not osp.isabs(visualization['out_dir']):
+            visualization['out_dir'] = osp.join(run_dir,
+                                                visualization['out_dir'])
 
 
 def main() -> None:

@@ -1,14 +1,14 @@
 default_scope = 'mmhvc'
 
-test_cfg = dict(type='TestLoop')
+# Each sequence's results folder is written when complete; --resume skips
+# the written ones (mmhvc/engine/runner/video_test_loop.py).
+test_cfg = dict(type='VideoTestLoop')
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=1),
     visualization=dict(type='VOSVisualizationHook', draw=False),
 )
-# Masks and CSV files of each run go to <work_dir>/<timestamp>/results.
-custom_hooks = [dict(type='ResultDirHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -33,11 +33,8 @@ class BaseVideoDataset(BaseDataset):
     file stems, sorted) and ``frame_paths`` (T paths), see
     :meth:`sequence_info`.
 
-    ``filter_cfg=dict(skip_sequences=[...])`` leaves the named sequences
-    out (``tools/test.py --resume`` skips the sequences a previous run
-    completed); their names are kept in ``skipped_sequences``. With
-    ``check_files`` (set by ``tools/test.py``), :meth:`check_integrity`
-    checks the files of every remaining sequence when the dataset is fully
+    With ``check_files`` (set by ``tools/test.py``), :meth:`check_integrity`
+    checks the files of every sequence when the dataset is fully
     initialised, before anything is propagated.
 
     Subclasses set the class attributes:
@@ -57,7 +54,6 @@ class BaseVideoDataset(BaseDataset):
         img_suffix: File ending of the frames, e.g. ``'.jpg'``.
         backend_args: Arguments of the MMEngine file backend.
         check_files: Run :meth:`check_integrity` at full initialisation.
-        filter_cfg: ``skip_sequences``: names of sequences to leave out.
         **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`
             (``pipeline``, ``test_mode``, ``lazy_init``, ``indices``, ...).
     """
@@ -74,17 +70,10 @@ class BaseVideoDataset(BaseDataset):
                  img_suffix: str = '.jpg',
                  backend_args: Optional[dict] = None,
                  check_files: bool = False,
-                 filter_cfg: Optional[dict] = None,
                  **kwargs) -> None:
         self.img_suffix = img_suffix
         self.backend_args = backend_args
         self.check_files = check_files
-        unknown = sorted(set(filter_cfg or {}) - {'skip_sequences'})
-        if unknown:
-            raise ValueError(
-                f'{self.dataset_name} filter_cfg has unknown keys {unknown}; '
-                'the video datasets know "skip_sequences"')
-        self.skipped_sequences: List[str] = []
         if not data_root or not fileio.isdir(
                 data_root, backend_args=backend_args):
             raise FileNotFoundError(
@@ -94,27 +83,15 @@ class BaseVideoDataset(BaseDataset):
             ann_file=ann_file,
             data_root=data_root,
             data_prefix=dict(data_prefix),
-            filter_cfg=filter_cfg,
             **kwargs)
 
     def full_init(self) -> None:
-        """Load, filter and, with ``check_files``, check the sequences."""
+        """Load and, with ``check_files``, check the sequences."""
         if self._fully_initialized:
             return
         super().full_init()
         if self.check_files:
             self.check_integrity()
-
-    def filter_data(self) -> List[dict]:
-        """Leave out the sequences in ``filter_cfg['skip_sequences']``."""
-        skip = set((self.filter_cfg or {}).get('skip_sequences') or ())
-        self.skipped_sequences = [
-            info['seq_name'] for info in self.data_list
-            if info['seq_name'] in skip
-        ]
-        return [
-            info for info in self.data_list if info['seq_name'] not in skip
-        ]
 
     @property
     def sequence_names(self) -> List[str]:

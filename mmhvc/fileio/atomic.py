@@ -9,12 +9,16 @@ destination untouched. With ``durable=True`` the file and its folder are
 also flushed to the disk (``fsync``), so the rename survives a power loss.
 
 Every file of the project that must never be seen half-written (checkpoints,
-``last_checkpoint``, masks, tables, videos) goes through :func:`commit_file`.
+``last_checkpoint``, masks, tables, videos) goes through :func:`commit_file`;
+a folder that must be complete or absent (the results of one sequence)
+through :func:`atomic_dir`.
 """
+import glob
 import os
 import os.path as osp
+import shutil
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Iterator, List
 
 import torch
 
@@ -101,6 +105,56 @@ def atomic_path(path: str,
     finally:
         if osp.exists(tmp_path):
             os.remove(tmp_path)
+
+
+@contextmanager
+def atomic_dir(path: str) -> Iterator[str]:
+    """Yield a temporary folder to fill; it becomes ``path`` on success.
+
+    The folder is filled as the hidden sibling ``.<name>.<pid>.tmp`` and
+    renamed to ``path`` in one step, so ``path`` exists only complete. A
+    ``path`` already there is replaced. When the ``with`` block raises, the
+    temporary folder is removed and ``path`` is untouched.
+
+    Args:
+        path: The destination folder.
+
+    Yields:
+        The temporary folder, created empty.
+    """
+    tmp_dir = temp_path(path.rstrip('/\\'))
+    if osp.exists(tmp_dir):
+        shutil.rmtree(tmp_dir)
+    os.makedirs(tmp_dir)
+    try:
+        yield tmp_dir
+        if osp.isdir(path):
+            shutil.rmtree(path)
+        os.replace(tmp_dir, path)
+    finally:
+        if osp.exists(tmp_dir):
+            shutil.rmtree(tmp_dir)
+
+
+def remove_temporaries(folder: str) -> List[str]:
+    """Delete what a killed writer left below ``folder``: the hidden
+    ``.<name>.<pid>.tmp[<ext>]`` files of :func:`atomic_path` and folders
+    of :func:`atomic_dir`.
+
+    Returns:
+        The paths removed.
+    """
+    pattern = osp.join(glob.escape(folder), '**', '.*.tmp*')
+    removed = []
+    for path in sorted(glob.glob(pattern, recursive=True)):
+        if osp.isdir(path):
+            shutil.rmtree(path)
+        elif osp.isfile(path):
+            os.remove(path)
+        else:
+            continue
+        removed.append(path)
+    return removed
 
 
 def atomic_write_text(path: str, text: str, durable: bool = True) -> None:

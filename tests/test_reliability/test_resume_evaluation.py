@@ -5,7 +5,8 @@ On a generated DAVIS-layout dataset of three sequences, a random ResNet-18
 checkpoint is evaluated once without interruption. Another run kills
 itself while it writes a mask of the second sequence (leaving a torn
 temporary file, as a kill during a write does); ``--resume`` then
-propagates only the sequences without a record and must write the same
+propagates only the sequences without a results folder and must write the
+same
 CSV files and print the same table. The same with two gloo processes
 through ``tools/dist_test.sh``, and a resume with another checkpoint is
 refused.
@@ -143,9 +144,12 @@ def printed_global_table(log):
     return [line for line in lines[:5] if line.startswith(('+', '|'))]
 
 
-def records(run_dir):
-    folder = osp.join(run_dir, 'sequence_records', 'davis')
-    return sorted(name[:-len('.pkl')] for name in os.listdir(folder))
+def written(run_dir):
+    """The sequences whose results folder is complete (not hidden)."""
+    folder = osp.join(run_dir, 'results')
+    return sorted(
+        name for name in os.listdir(folder)
+        if osp.isdir(osp.join(folder, name)) and not name.startswith('.'))
 
 
 def check_masks(run_dir, data):
@@ -157,9 +161,9 @@ def check_masks(run_dir, data):
     assert not glob.glob(osp.join(run_dir, '**', '.*'), recursive=True)
 
 
-def test_uninterrupted_run_records_every_sequence(demo):
+def test_uninterrupted_run_writes_every_sequence(demo):
     check_masks(demo['run_dir'], demo['data'])
-    assert records(demo['run_dir']) == SEQUENCES
+    assert written(demo['run_dir']) == SEQUENCES
     per_sequence = tables(demo['run_dir'])[1]
     assert [row[0].rsplit('_', 1)[0] for row in per_sequence[1:]
             ] == sorted(row[0].rsplit('_', 1)[0] for row in per_sequence[1:])
@@ -183,23 +187,23 @@ def test_killed_run_resumes_to_the_same_tables(demo, tmp_path):
         KILL_AT_MASK=str(frames + 2))
     assert killed.returncode == -9, killed.stderr[-2000:]
     run_dir = only_run_dir(work_dir)
-    assert records(run_dir) == ['demo00']
-    # One mask of demo01 written, the next one torn.
-    assert [
-        osp.basename(p)
-        for p in glob.glob(osp.join(run_dir, 'results', 'demo01', '*'))
-    ] == ['00000.png']
-    assert glob.glob(osp.join(run_dir, 'results', 'demo01', '.*.tmp'))
+    assert written(run_dir) == ['demo00']
+    # demo01 is still a hidden folder: one mask written, the next torn.
+    (partial, ) = glob.glob(osp.join(run_dir, 'results', '.demo01.*.tmp'))
+    assert [osp.basename(p) for p in glob.glob(osp.join(partial, '*'))
+            ] == ['00000.png']
+    assert glob.glob(osp.join(partial, '.*.tmp'))
 
     resumed = run_test(data, ckpt, work_dir, '--resume')
     log = resumed.stdout + resumed.stderr
     assert (f'Resuming the evaluation in {run_dir}: 1 of 3 sequences are '
-            'complete and not propagated again; 1 temporary file(s)') in log
+            'written and not propagated again; 1 half-written file(s) or '
+            'folder(s)') in log
     assert 'Iter(test) [2/2]' in log
     assert only_run_dir(work_dir) == run_dir
     assert len(glob.glob(osp.join(work_dir, '2*'))) == 2
     check_masks(run_dir, data)
-    assert records(run_dir) == SEQUENCES
+    assert written(run_dir) == SEQUENCES
     assert tables(run_dir) == expected_tables
     assert printed_global_table(log) == demo['table']
 
@@ -225,14 +229,14 @@ def test_two_processes_killed_and_resumed(demo, tmp_path):
         data, ckpt, work_dir, tools, check=False, KILL_AT_MASK=str(frames + 2))
     assert killed.returncode != 0
     run_dir = only_run_dir(work_dir)
-    done = records(run_dir)
+    done = written(run_dir)
     assert 'demo00' in done and 'demo02' not in done
 
     resumed = run_dist_test(data, ckpt, work_dir, osp.join(REPO, 'tools'),
                             '--resume')
     log = resumed.stdout + resumed.stderr
     assert (f'Resuming the evaluation in {run_dir}: {len(done)} of 3 '
-            'sequences are complete') in log
+            'sequences are written') in log
     check_masks(run_dir, data)
     assert tables(run_dir) == expected_tables
     assert printed_global_table(log) == demo['table']

@@ -3,6 +3,7 @@ import csv
 import glob
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
@@ -78,3 +79,39 @@ def test_random_backbone_writes_masks_csvs_table_and_overlays(demo, tmp_path):
         len(os.listdir(osp.join(data, 'JPEGImages', '480p', seq)))
         for seq in sequences)
     assert f'propagated {total} frames in ' in log and ' frames/s' in log
+
+
+def test_eval_results_scores_a_finished_run_to_the_same_csvs(demo, tmp_path):
+    data, ckpt = demo
+    work_dir = str(tmp_path / 'work')
+    data_option = f'test_dataloader.dataset.data_root={data}'
+    run([
+        sys.executable, 'tools/test.py', CONFIG, ckpt, '--work-dir', work_dir,
+        '--cfg-options', data_option
+    ])
+    (results, ) = glob.glob(osp.join(work_dir, '2*', 'results'))
+    tables = sorted(glob.glob(osp.join(results, '*.csv')))
+    assert len(tables) == 2
+    copy = str(tmp_path / 'copy')
+    shutil.copytree(results, copy, ignore=shutil.ignore_patterns('*.csv'))
+    log = run([
+        sys.executable, 'tools/eval_results.py', CONFIG, copy,
+        '--cfg-options', data_option
+    ])
+    assert 'davis/J&F-Mean' in log
+    for table in tables:
+        with open(table, 'rb') as f, \
+                open(osp.join(copy, osp.basename(table)), 'rb') as g:
+            assert f.read() == g.read(), table
+
+    # A missing sequence is named, never scored as empty.
+    sequences = sorted(
+        open(osp.join(data, 'ImageSets', '2017', 'val.txt')).read().split())
+    shutil.rmtree(osp.join(copy, sequences[-1]))
+    result = subprocess.run([
+        sys.executable, 'tools/eval_results.py', CONFIG, copy,
+        '--cfg-options', data_option
+    ], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0
+    assert f'no results of 1 of the {len(sequences)} sequences: ' \
+        f'{sequences[-1]}' in result.stderr

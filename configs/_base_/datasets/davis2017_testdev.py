@@ -4,5 +4,4 @@ _base_ = './davis2017_val.py'
 
 data_root = 'data/DAVIS-test-dev'
 test_dataloader = dict(dataset=dict(data_root=data_root, split='test-dev'))
-test_evaluator = dict(
-    type='DAVISMetric', format_only=True, save_masks=True, split='test-dev')
+test_evaluator = dict(type='DAVISMetric', format_only=True, split='test-dev')

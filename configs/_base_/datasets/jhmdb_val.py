@@ -6,6 +6,8 @@
 # around the frame's annotated joints that have a prediction.
 # LoadVideoKeypoints(inside_only=True) and PCKMetric(protocol='strict') give
 # the stricter variant (joints outside the frame ignored, lost joints wrong).
+_base_ = './video_test_dataloader.py'
+
 dataset_type = 'JHMDBDataset'
 data_root = 'data/JHMDB'
 
@@ -19,16 +21,10 @@ test_pipeline = [
 ]
 
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    collate_fn=dict(type='pseudo_collate'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
         split=1,
-        test_mode=True,
         pipeline=test_pipeline))
 
 test_evaluator = dict(

@@ -3,6 +3,8 @@
 # unlabelled); each part class is given at the first frame where it is
 # annotated (like a YouTube-VOS object) and propagated at full resolution.
 # mIoU over the classes is accumulated over every frame of every video.
+_base_ = './video_test_dataloader.py'
+
 dataset_type = 'VIPDataset'
 data_root = 'data/VIP_Fine'
 
@@ -17,16 +19,10 @@ test_pipeline = [
 ]
 
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    collate_fn=dict(type='pseudo_collate'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
         ann_file='lists/val_videos.txt',
-        test_mode=True,
         pipeline=test_pipeline))
 
 test_evaluator = dict(type='VIPMetric', num_classes=20)

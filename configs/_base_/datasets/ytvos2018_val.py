@@ -4,6 +4,8 @@
 # in meta.json (every fifth) are written and zipped for the server.
 # all_frames=False propagates on the sparse frames of valid/JPEGImages
 # instead (a different protocol).
+_base_ = './video_test_dataloader.py'
+
 dataset_type = 'YouTubeVOSDataset'
 data_root = 'data/youtube_vos_2018'
 
@@ -14,17 +16,11 @@ test_pipeline = [
 ]
 
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    collate_fn=dict(type='pseudo_collate'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
         split='valid',
         all_frames=True,
-        test_mode=True,
         pipeline=test_pipeline))
 
 test_evaluator = dict(type='YouTubeVOSSubmission')

@@ -1,11 +1,10 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .correspondence_vis_hook import CorrespondenceVisualizationHook
 from .non_finite_guard_hook import NonFiniteGuardHook
-from .result_dir_hook import ResultDirHook
 from .vos_visualization_hook import VOSVisualizationHook, overlay_masks
 
 __all__ = [
     'AtomicCheckpointHook', 'CorrespondenceVisualizationHook',
-    'NonFiniteGuardHook', 'ResultDirHook', 'VOSVisualizationHook',
+    'NonFiniteGuardHook', 'VOSVisualizationHook',
     'overlay_masks'
 ]

@@ -1,12 +1,12 @@
-"""What every metric over whole videos shares."""
+"""What every metric over whole videos shares: one results folder per
+sequence, written by propagation and read back by scoring."""
+import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence
 
-from mmengine.dist import (broadcast_object_list, collect_results,
-                           is_main_process)
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
-from ..evaluation_run import read_record, record_path, write_record
+from mmhvc.fileio import atomic_dir
 from .result_tables import Table, report_tables, resolve_split
 from .video_samples import get_meta, sample_to_dict
 
@@ -14,33 +14,46 @@ from .video_samples import get_meta, sample_to_dict
 class BaseVideoMetric(BaseMetric):
     """Base class of the metrics whose samples are whole videos.
 
+    Results folders are the contract between propagation and scoring, as
+    for the official evaluators of the benchmarks:
+
+    - **Writing.** With an ``output_dir``, :meth:`process` writes each
+      sequence's predictions (:meth:`write_sequence`: indexed PNGs, a
+      keypoint file) into :meth:`sequence_dir`. The folder is filled under
+      a temporary name and renamed when complete
+      (:func:`mmhvc.fileio.atomic_dir`), so a sequence folder that exists
+      is complete.
+    - **Scoring.** :meth:`score_folder` scores a results folder against a
+      dataset, reading the predictions back (:meth:`read_sequence`), with
+      no propagation: the folder of an interrupted and resumed run, or one
+      that another method wrote (``tools/eval_results.py``).
+
+    Both paths score a sequence with :meth:`process_video` and report the
+    tables with ``compute_metrics``, so a run and the scoring of its folder
+    give the same tables.
+
     Each data sample is one sequence as a propagation model returns it (see
-    :mod:`mmhvc.evaluation.metrics.video_samples`). :meth:`process` reads
-    it as a flat dict and keeps, per sequence, ``seq_name``, ``split`` (the
-    sample's ``split`` metainfo, or None) and what the subclass's
-    :meth:`process_video` returns; ``compute_metrics`` reports its tables
-    through :meth:`report`.
+    :mod:`mmhvc.evaluation.metrics.video_samples`); :meth:`process` keeps,
+    per sequence, ``seq_name``, ``split`` (the sample's ``split``
+    metainfo, or None) and what :meth:`process_video` returns.
 
     Subclasses set ``default_prefix``, the prefix MMEngine gives the metric
     names (``<prefix>/<name>``) when ``prefix`` is None.
 
-    At test time ``ResultDirHook`` makes the results resumable (see
-    :mod:`mmhvc.evaluation.evaluation_run`): with :meth:`keep_records`,
-    each sequence's result is also written to a record file, after
-    :meth:`process_video` has written the sequence's files; with
-    :meth:`resume_records`, :meth:`evaluate` adds the recorded results of
-    the sequences that a previous run completed, so the tables cover every
-    sequence, in dataset order.
-
     Args:
         split: Split name in the table titles and CSV file names; when
             None, the ``split`` metainfo of the samples.
-        output_dir: Folder of the result files; filled in by
-            ``ResultDirHook`` at test time when None.
+        output_dir: Folder of the results and the CSV files; filled in by
+            ``VideoTestLoop`` at test time when None. Without one, nothing
+            is written.
         collect_device: Device used to gather results across ranks,
             ``'cpu'`` or ``'gpu'``.
         prefix: Prefix of the metric names; ``default_prefix`` when None.
     """
+
+    #: Whether scoring needs the annotations (the dataset's pipeline); a
+    #: writer of test-server submissions needs only the sequence lists.
+    needs_ground_truth = True
 
     def __init__(self,
                  split: Optional[str] = None,
@@ -50,53 +63,46 @@ class BaseVideoMetric(BaseMetric):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.split = split
         self.output_dir = output_dir
-        self.record_dir: Optional[str] = None
-        self._resumed_names: List[str] = []
-        self._sequence_order: Dict[str, int] = {}
 
-    def keep_records(self, record_dir: Optional[str]) -> None:
-        """Write each processed sequence's result to
-        ``<record_dir>/<seq_name>.pkl``; None writes none."""
-        self.record_dir = record_dir
+    def sequence_dir(self, seq_name: str) -> str:
+        """The results folder of one sequence: ``<output_dir>/<seq_name>``
+        (sequence names may hold ``/``)."""
+        return osp.join(
+            self.require_output_dir('for the results of the sequences'),
+            seq_name)
 
-    def resume_records(self, seq_names: Sequence[str],
-                       order: Sequence[str]) -> None:
-        """Report the recorded results of ``seq_names`` with the processed
-        ones.
-
-        Args:
-            seq_names: The sequences not propagated again, whose records
-                :meth:`evaluate` reads from ``record_dir``.
-            order: Every sequence name, in dataset order: the order of the
-                results passed to ``compute_metrics``.
-        """
-        self._resumed_names = list(seq_names)
-        self._sequence_order = {name: i for i, name in enumerate(order)}
-
-    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
-        """Process each sequence of the batch and keep its result.
-
-        Args:
-            data_batch: The batch from the dataloader (unused).
-            data_samples: Model outputs (``BaseDataElement`` or dict), one
-                per sequence.
-        """
-        for data_sample in data_samples:
-            sample = sample_to_dict(data_sample)
-            seq_name = get_meta(sample, 'seq_name')
-            result = dict(
-                seq_name=seq_name,
-                split=sample.get('split'),
-                **self.process_video(sample, seq_name))
-            if self.record_dir:
-                write_record(record_path(self.record_dir, seq_name), result)
-            self.results.append(result)
-
-    def process_video(self, sample: dict, seq_name: str) -> dict:
-        """Score (or write) one sequence.
+    def write_sequence(self, sample: dict, folder: str) -> None:
+        """Write one sequence's predictions into its (empty) folder.
 
         Args:
             sample: The sample as a flat dict of metainfo and data fields.
+            folder: The folder to fill.
+        """
+        raise NotImplementedError
+
+    def read_sequence(self, folder: str, sample: dict) -> dict:
+        """Read back what :meth:`write_sequence` wrote.
+
+        Args:
+            folder: The sequence's results folder.
+            sample: The ground-truth sample (or the data info of the
+                sequence, without ``needs_ground_truth``).
+
+        Returns:
+            The prediction fields to add to ``sample``, e.g.
+            ``pred_masks``.
+
+        Raises:
+            FileNotFoundError: A file is missing; the message names it.
+        """
+        raise NotImplementedError
+
+    def process_video(self, sample: dict, seq_name: str) -> dict:
+        """Score one sequence.
+
+        Args:
+            sample: The sample as a flat dict of metainfo and data fields,
+                predictions included.
             seq_name: Its ``seq_name``.
 
         Returns:
@@ -106,41 +112,71 @@ class BaseVideoMetric(BaseMetric):
         """
         raise NotImplementedError
 
-    def evaluate(self, size: int) -> dict:
-        """Gather the results of all ranks and compute the metrics.
-
-        As :meth:`mmengine.evaluator.BaseMetric.evaluate`; after
-        :meth:`resume_records`, the main process adds the recorded results
-        and sorts all of them into dataset order before
-        ``compute_metrics``.
+    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
+        """Write (with an ``output_dir``) and score each sequence of the
+        batch.
 
         Args:
-            size: The number of sequences processed in this run, over all
-                ranks.
+            data_batch: The batch from the dataloader (unused).
+            data_samples: Model outputs (``BaseDataElement`` or dict), one
+                per sequence.
+        """
+        for data_sample in data_samples:
+            sample = sample_to_dict(data_sample)
+            seq_name = get_meta(sample, 'seq_name')
+            if self.output_dir:
+                with atomic_dir(self.sequence_dir(seq_name)) as folder:
+                    self.write_sequence(sample, folder)
+            self.results.append(self._score(sample, seq_name))
+
+    def _score(self, sample: dict, seq_name: str) -> dict:
+        """:meth:`process_video`'s result with the sequence's name and
+        split."""
+        return dict(
+            seq_name=seq_name,
+            split=sample.get('split'),
+            **self.process_video(sample, seq_name))
+
+    def score_folder(self, results_dir: str, dataset: Any) -> Dict[str, Any]:
+        """Score the results folder of every sequence of a dataset.
+
+        The tables are printed and their CSV files (or archive) written
+        into ``results_dir``, which becomes the metric's ``output_dir``.
+
+        Args:
+            results_dir: The results folder, one sub-folder per sequence.
+            dataset: The test dataset (``seq_name`` in each data info; its
+                pipeline gives the ground truth).
 
         Returns:
-            The metrics, ``<prefix>/<name>``.
+            The metrics, ``<prefix>/<name>`` as MMEngine returns them.
+
+        Raises:
+            FileNotFoundError: Sequences of the dataset have no results
+                folder (the message names them) or a folder lacks a file.
         """
-        if not self._resumed_names:
-            return super().evaluate(size)
-        tmpdir = self.collect_dir if self.collect_device == 'cpu' else None
-        results = collect_results(self.results, size, self.collect_device,
-                                  tmpdir)
-        metrics = [None]
-        if is_main_process():
-            results = sorted(
-                results + [
-                    read_record(record_path(self.record_dir, name))
-                    for name in self._resumed_names
-                ],
-                key=lambda result: self._sequence_order[result['seq_name']])
-            metrics = [{
-                f'{self.prefix}/{name}' if self.prefix else name: value
-                for name, value in self.compute_metrics(results).items()
-            }]
-        broadcast_object_list(metrics)
-        self.results.clear()
-        return metrics[0]
+        self.output_dir = results_dir
+        names = [
+            dataset.get_data_info(i)['seq_name'] for i in range(len(dataset))
+        ]
+        missing = [n for n in names if not osp.isdir(self.sequence_dir(n))]
+        if missing:
+            raise FileNotFoundError(
+                f'{results_dir} has no results of {len(missing)} of the '
+                f'{len(names)} sequences: {", ".join(missing[:10])}'
+                + (' ...' if len(missing) > 10 else ''))
+        results = []
+        for index, name in enumerate(names):
+            if self.needs_ground_truth:
+                sample = sample_to_dict(dataset[index]['data_samples'])
+            else:
+                sample = dict(dataset.get_data_info(index))
+            sample.update(self.read_sequence(self.sequence_dir(name), sample))
+            results.append(self._score(sample, name))
+        return {
+            f'{self.prefix}/{name}' if self.prefix else name: value
+            for name, value in self.compute_metrics(results).items()
+        }
 
     def require_output_dir(self, purpose: str) -> str:
         """The ``output_dir``; a ``ValueError`` naming ``purpose`` (e.g.
@@ -148,7 +184,7 @@ class BaseVideoMetric(BaseMetric):
         if not self.output_dir:
             raise ValueError(
                 f'{type(self).__name__} needs an output_dir {purpose} (set '
-                'it in the config, or let ResultDirHook set it)')
+                'it in the config, or let VideoTestLoop set it)')
         return self.output_dir
 
     def report(self, tables: Sequence[Table], results: Sequence[dict],

@@ -1,5 +1,4 @@
 """DAVIS semi-supervised video object segmentation metric (J&F)."""
-import os.path as osp
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional
 
@@ -11,7 +10,7 @@ from ..functional import (db_statistics, evaluate_semisupervised,
                           merge_objects)
 from ..functional.davis_measures import DEFAULT_BOUND_TH, VOID_LABEL
 from .base_video_metric import BaseVideoMetric
-from .prediction_files import save_label_maps
+from .prediction_files import read_label_maps, save_label_maps
 from .video_samples import get_label_maps, get_meta
 
 GLOBAL_COLUMNS = ('J&F-Mean', 'J-Mean', 'J-Recall', 'J-Decay', 'F-Mean',
@@ -39,7 +38,9 @@ class DAVISMetric(BaseVideoMetric):
     and, optionally, ``split``. Only the per-object statistics are kept
     between ``process`` and ``compute_metrics``.
 
-    With ``output_dir`` set, ``compute_metrics`` writes
+    With ``output_dir`` set, the predicted masks are written as
+    ``<output_dir>/<seq>/<frame>.png`` (indexed PNGs with the dataset's
+    palette), one folder per sequence, and ``compute_metrics`` writes
     ``global_results-<split>.csv`` and ``per-sequence_results-<split>.csv``
     in the official layout (values with three decimals, one row per object
     named ``<seq>_<id>``).
@@ -57,18 +58,12 @@ class DAVISMetric(BaseVideoMetric):
         split (str, optional): Split name used in the CSV file names. When
             None, the ``split`` metainfo of the samples is used, and the
             names carry no split when the samples have none.
-        output_dir (str, optional): Where the CSV files and, with
-            ``save_masks`` or ``format_only``, the predicted masks
-            (``<output_dir>/<seq>/<frame>.png``, indexed PNGs with the
-            dataset's palette) are written. When None at test time (and
-            not filled in by ``ResultDirHook``), no CSV file is written.
+        output_dir (str, optional): Where the masks and the CSV files are
+            written; set by ``VideoTestLoop`` at test time when None.
             Defaults to None.
         format_only (bool): Only write the predicted masks (for a test
             server); no ground truth is needed and no metric is returned.
-            Needs ``output_dir`` by the time samples arrive.
             Defaults to False.
-        save_masks (bool): Also write the predicted masks when evaluating.
-            Needs ``output_dir`` like ``format_only``. Defaults to False.
         merge_objects (bool): Merge the objects of the prediction and the
             annotation into one foreground (id 1) before writing and
             scoring: the DAVIS-2016 single-object protocol. Defaults to
@@ -87,37 +82,47 @@ class DAVISMetric(BaseVideoMetric):
                  split: Optional[str] = None,
                  output_dir: Optional[str] = None,
                  format_only: bool = False,
-                 save_masks: bool = False,
                  merge_objects: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(split, output_dir, collect_device, prefix)
         self.bound_th = bound_th
         self.format_only = format_only
-        self.save_masks = save_masks or format_only
         self.merge_objects = merge_objects
 
+    @property
+    def needs_ground_truth(self) -> bool:
+        """Scoring needs the annotations unless it only writes masks."""
+        return not self.format_only
+
+    def _prediction(self, sample: dict) -> np.ndarray:
+        """``pred_masks``, merged into one object with ``merge_objects``."""
+        pred = get_label_maps(sample, 'pred_masks')
+        return merge_objects(pred) if self.merge_objects else pred
+
+    def write_sequence(self, sample: dict, folder: str) -> None:
+        """Write the predicted masks of one sequence, a PNG per frame."""
+        pred = self._prediction(sample)
+        save_label_maps(folder, pred, get_meta(sample, 'frame_names'),
+                        range(pred.shape[0]), sample.get('palette'))
+
+    def read_sequence(self, folder: str, sample: dict) -> dict:
+        """``pred_masks``: the masks of every frame of the sequence."""
+        return dict(pred_masks=read_label_maps(
+            folder, get_meta(sample, 'frame_names')))
+
     def process_video(self, sample: dict, seq_name: str) -> dict:
-        """Write the masks of one sequence and score its objects.
+        """Score the objects of one sequence.
 
         Returns:
             ``objects``: per object, its name ``<seq>_<id>`` and the
             ``(mean, recall, decay)`` of its J and F; empty with
             ``format_only``.
         """
-        pred = get_label_maps(sample, 'pred_masks')
-        if self.merge_objects:
-            pred = merge_objects(pred)
-        if self.save_masks:
-            output_dir = self.require_output_dir(
-                'to write the predicted masks (format_only, save_masks)')
-            save_label_maps(
-                osp.join(output_dir, seq_name), pred,
-                get_meta(sample, 'frame_names'), range(pred.shape[0]),
-                sample.get('palette'))
         if self.format_only:
             return dict(objects=[])
-        return dict(objects=self._score_sequence(sample, pred))
+        return dict(objects=self._score_sequence(sample,
+                                                 self._prediction(sample)))
 
     def _score_sequence(self, sample: dict,
                         pred: np.ndarray) -> List[Dict[str, Any]]:

@@ -1,9 +1,14 @@
 """JHMDB pose propagation metric (PCK)."""
+import json
+import os.path as osp
 from collections import OrderedDict
 from typing import Dict, Optional, Sequence
 
+import numpy as np
+
 from mmengine.logging import MMLogger
 
+from mmhvc.fileio import atomic_write_text
 from mmhvc.registry import METRICS
 from ..functional.pck import (DEFAULT_SIZE_SCALE, PROTOCOLS,
                               normalized_distances, pck_counts,
@@ -38,7 +43,10 @@ class PCKMetric(BaseVideoMetric):
     shapes, ``(x, y)`` pixels of the original frame) and the metainfo
     ``seq_name``, ``given_frames`` and optionally ``split``.
 
-    With ``output_dir`` set, ``compute_metrics`` writes
+    With ``output_dir`` set, the predictions of each video are written to
+    ``<output_dir>/<seq>/keypoints.json``: ``keypoints``, ``(T, J, 2)``
+    pixel positions (null where a joint was lost), and ``visible``,
+    ``(T, J)`` booleans; ``compute_metrics`` writes
     ``global_results[-<split>].csv``, ``per-joint_results[-<split>].csv``
     and ``per-sequence_results[-<split>].csv`` (one ``PCK@<alpha>`` column
     per threshold).
@@ -50,8 +58,8 @@ class PCKMetric(BaseVideoMetric):
         protocol: ``'crw'`` or ``'strict'``, see above.
         split: Split name in the CSV file names; defaults to the samples'
             ``split`` metainfo.
-        output_dir: Folder of the CSV files; when None at test time and not
-            set by ``ResultDirHook``, no file is written.
+        output_dir: Folder of the keypoint files and the CSV files; set by
+            ``VideoTestLoop`` at test time when None.
         collect_device: Device used to gather results across ranks.
         prefix: Prefix of the metric names, which MMEngine returns and logs
             as ``<prefix>/PCK@0.1`` and so on; ``default_prefix``,
@@ -59,6 +67,9 @@ class PCKMetric(BaseVideoMetric):
     """
 
     default_prefix = 'pck'
+
+    #: The file of a video's predicted keypoints in its results folder.
+    KEYPOINT_FILE = 'keypoints.json'
 
     def __init__(self,
                  thresholds: Sequence[float] = (0.1, 0.2),
@@ -79,6 +90,40 @@ class PCKMetric(BaseVideoMetric):
             raise ValueError(f'PCKMetric protocol must be one of '
                              f'{PROTOCOLS}, got {protocol!r}')
         self.protocol = protocol
+
+    def write_sequence(self, sample: dict, folder: str) -> None:
+        """Write the predicted keypoints of one video as JSON (exact: every
+        float32 position is written with the digits that read it back)."""
+        pred = get_array(sample, 'pred_keypoints', 3).astype(np.float32)
+        found = get_array(sample, 'pred_visible', 2).astype(bool)
+        keypoints = [[[float(v) if np.isfinite(v) else None for v in joint]
+                      for joint in frame] for frame in pred]
+        atomic_write_text(
+            osp.join(folder, self.KEYPOINT_FILE),
+            json.dumps(dict(keypoints=keypoints, visible=found.tolist())),
+            durable=False)
+
+    def read_sequence(self, folder: str, sample: dict) -> dict:
+        """``pred_keypoints`` and ``pred_visible`` of one video."""
+        path = osp.join(folder, self.KEYPOINT_FILE)
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'keypoint results not found: {path}')
+        try:
+            with open(path, encoding='utf-8') as f:
+                content = json.load(f)
+            pred = np.array(content['keypoints'], dtype=np.float64)
+            found = np.array(content['visible'], dtype=bool)
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError(f'{path} is not a keypoint results file '
+                             f'("keypoints" and "visible" arrays): {e}') \
+                from e
+        if pred.ndim != 3 or pred.shape[2] != 2 or \
+                found.shape != pred.shape[:2]:
+            raise ValueError(
+                f'{path}: "keypoints" must be (T, J, 2) and "visible" (T, '
+                f'J), got {pred.shape} and {found.shape}')
+        return dict(
+            pred_keypoints=pred.astype(np.float32), pred_visible=found)
 
     def process_video(self, sample: dict, seq_name: str) -> dict:
         """Count the correct and the scored joints of one video.

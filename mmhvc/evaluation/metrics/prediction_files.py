@@ -1,11 +1,12 @@
-"""Writing predicted label maps as indexed PNGs, one file per frame."""
+"""Predicted label maps as indexed PNGs, one file per frame: writing them
+and reading them back."""
 import os
 import os.path as osp
 from typing import Optional, Sequence
 
 import numpy as np
 
-from mmhvc.datasets.palette import write_indexed_png
+from mmhvc.datasets.palette import read_annotation_image, write_indexed_png
 
 
 def save_label_maps(out_dir: str,
@@ -37,3 +38,42 @@ def save_label_maps(out_dir: str,
         write_indexed_png(
             osp.join(out_dir, f'{frame_names[index]}.png'),
             label_maps[index].astype(np.uint8), palette)
+
+
+def read_label_maps(folder: str, frame_names: Sequence[str]) -> np.ndarray:
+    """Read the indexed PNGs ``<folder>/<frame>.png`` of the named frames.
+
+    Args:
+        folder: The sequence's results folder.
+        frame_names: The stems of the frames to read, in order.
+
+    Returns:
+        ``(T, H, W)`` uint8 label maps: the palette indices of indexed
+        PNGs, the values of single-channel ones.
+
+    Raises:
+        FileNotFoundError: Frames have no file; the message names the
+            first missing ones.
+        ValueError: A file is neither an indexed nor a single-channel
+            PNG, or the sizes differ.
+    """
+    paths = [osp.join(folder, f'{name}.png') for name in frame_names]
+    missing = [path for path in paths if not osp.isfile(path)]
+    if missing:
+        raise FileNotFoundError(
+            f'{len(missing)} of the {len(paths)} result masks are missing, '
+            f'e.g. {", ".join(missing[:3])}')
+    maps = []
+    for path in paths:
+        image = read_annotation_image(path)
+        if image.mode not in ('P', 'L'):
+            raise ValueError(
+                f'result mask {path} is a "{image.mode}" mode image; masks '
+                'are indexed ("P") or single-channel ("L") PNGs of object '
+                'ids')
+        maps.append(np.asarray(image, dtype=np.uint8))
+    sizes = {m.shape for m in maps}
+    if len(sizes) > 1:
+        raise ValueError(f'the result masks in {folder} differ in size: '
+                         f'{sorted(sizes)}')
+    return np.stack(maps)

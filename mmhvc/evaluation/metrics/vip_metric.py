@@ -1,5 +1,4 @@
 """VIP part propagation metric (mIoU over the part classes)."""
-import os.path as osp
 from collections import OrderedDict
 from typing import Dict, Optional
 
@@ -11,7 +10,7 @@ from mmhvc.registry import METRICS
 from mmhvc.validation import check_at_least
 from ..functional.part_miou import intersect_and_union, iou_from_counts
 from .base_video_metric import BaseVideoMetric
-from .prediction_files import save_label_maps
+from .prediction_files import read_label_maps, save_label_maps
 from .result_tables import format_score
 from .video_samples import get_label_maps, get_meta, scored_frames
 
@@ -35,7 +34,9 @@ class VIPMetric(BaseVideoMetric):
     predicted maps are resized to the annotation's size with
     nearest-neighbour interpolation; any other size mismatch is an error.
 
-    With ``output_dir`` set, ``compute_metrics`` writes
+    With ``output_dir`` set, the predicted maps (at the annotation's size)
+    are written as ``<output_dir>/<seq>/<frame>.png``, and
+    ``compute_metrics`` writes
     ``global_results[-<split>].csv`` (``mIoU``),
     ``per-class_results[-<split>].csv`` (``Class,IoU``) and
     ``per-sequence_results[-<split>].csv`` (``Sequence,mIoU``).
@@ -47,10 +48,8 @@ class VIPMetric(BaseVideoMetric):
             scored. The protocol scores every frame.
         split: Split name in the CSV file names; defaults to the samples'
             ``split`` metainfo.
-        output_dir: Folder of the CSV files (and masks); when None at test
-            time and not set by ``ResultDirHook``, no file is written.
-        save_masks: Also write the predicted maps (at the annotation's
-            size) as ``<output_dir>/<seq>/<frame>.png``.
+        output_dir: Folder of the masks and the CSV files; set by
+            ``VideoTestLoop`` at test time when None.
         collect_device: Device used to gather results across ranks.
         prefix: Prefix of the metric names, which MMEngine returns and logs
             as ``<prefix>/mIoU``; ``default_prefix``, ``'vip'``, when None.
@@ -64,14 +63,33 @@ class VIPMetric(BaseVideoMetric):
                  score_given_frames: bool = True,
                  split: Optional[str] = None,
                  output_dir: Optional[str] = None,
-                 save_masks: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(split, output_dir, collect_device, prefix)
         self.num_classes = check_at_least('num_classes', num_classes, 1)
         self.ignore_index = ignore_index
         self.score_given_frames = score_given_frames
-        self.save_masks = save_masks
+
+    def write_sequence(self, sample: dict, folder: str) -> None:
+        """Write the predicted maps of one video at the annotation's size,
+        a PNG per frame."""
+        pred = self._prediction_at(sample, self._ground_truth(sample).shape)
+        save_label_maps(folder, pred, get_meta(sample, 'frame_names'),
+                        range(len(pred)))
+
+    def read_sequence(self, folder: str, sample: dict) -> dict:
+        """``pred_masks``: the maps of every frame of the video."""
+        return dict(pred_masks=read_label_maps(
+            folder, get_meta(sample, 'frame_names')))
+
+    @staticmethod
+    def _ground_truth(sample: dict) -> np.ndarray:
+        """``gt_masks``, a ``KeyError`` naming the video when absent."""
+        if sample.get('gt_masks') is None:
+            raise KeyError(f'video {sample.get("seq_name")!r} has no '
+                           'gt_masks: VIPMetric needs the label map of every '
+                           'frame')
+        return get_label_maps(sample, 'gt_masks')
 
     def process_video(self, sample: dict, seq_name: str) -> dict:
         """Count the per-class intersections and unions of one video.
@@ -80,16 +98,8 @@ class VIPMetric(BaseVideoMetric):
             ``intersection`` and ``union``: ``(num_classes, )`` pixel
             counts over the scored frames.
         """
-        if sample.get('gt_masks') is None:
-            raise KeyError(f'video {seq_name!r} has no gt_masks: '
-                           'VIPMetric needs the label map of every frame')
-        gt = get_label_maps(sample, 'gt_masks')
+        gt = self._ground_truth(sample)
         pred = self._prediction_at(sample, gt.shape)
-        if self.save_masks:
-            output_dir = self.require_output_dir('to save the masks')
-            save_label_maps(
-                osp.join(output_dir, seq_name), pred,
-                get_meta(sample, 'frame_names'), range(len(pred)))
         frames = scored_frames(sample, len(gt), self.score_given_frames)
         try:
             intersection, union = intersect_and_union(

@@ -18,9 +18,10 @@ class YouTubeVOSSubmission(BaseVideoMetric):
 
     YouTube-VOS validation/test annotations are hidden; the server scores a
     zip with one indexed PNG per evaluated frame,
-    ``Annotations/<video>/<frame>.png``. ``process`` writes
-    ``<output_dir>/Annotations/<video>/<frame>.png`` for the frames listed in
-    the ``eval_frames`` metainfo only (the dataset may propagate through
+    ``Annotations/<video>/<frame>.png``. ``process`` writes each video's
+    results folder ``<output_dir>/Annotations/<video>/``, a
+    ``<frame>.png`` for the frames listed in the ``eval_frames`` metainfo
+    only (the dataset may propagate through
     more frames than the server scores), with the sample's ``palette`` (the
     DAVIS palette when None); ``compute_metrics`` zips exactly those files
     into ``<output_dir>/<zip_name>`` with ``Annotations/`` at the top level.
@@ -30,9 +31,8 @@ class YouTubeVOSSubmission(BaseVideoMetric):
     ``eval_frames`` (frame stems, or indices into ``frame_names``).
 
     Args:
-        output_dir (str, optional): Directory of the submission; must be
-            set (in the config, or by ``ResultDirHook``) before samples
-            arrive. Defaults to None.
+        output_dir (str, optional): Directory of the submission; set by
+            ``VideoTestLoop`` at test time when None. Defaults to None.
         zip_name (str): File name of the zip in ``output_dir``.
             Defaults to ``'submission.zip'``.
         collect_device (str): Device used to gather results across ranks.
@@ -44,6 +44,7 @@ class YouTubeVOSSubmission(BaseVideoMetric):
     """
 
     default_prefix = 'youtube_vos'
+    needs_ground_truth = False
 
     def __init__(self,
                  output_dir: Optional[str] = None,
@@ -62,19 +63,42 @@ class YouTubeVOSSubmission(BaseVideoMetric):
         return osp.join(
             self.require_output_dir('for the submission'), 'Annotations')
 
+    def sequence_dir(self, seq_name: str) -> str:
+        """``<output_dir>/Annotations/<video>``."""
+        return osp.join(self.annotation_dir, seq_name)
+
+    def write_sequence(self, sample: dict, folder: str) -> None:
+        """Write the evaluated frames of one video."""
+        pred = get_label_maps(sample, 'pred_masks')
+        frame_names = list(get_meta(sample, 'frame_names'))
+        save_label_maps(folder, pred, frame_names,
+                        self._eval_indices(sample, frame_names),
+                        sample.get('palette'))
+
+    def read_sequence(self, folder: str, sample: dict) -> dict:
+        """Check that every evaluated frame of the video has its mask.
+
+        Returns:
+            Nothing to add: the submission zips the files themselves.
+        """
+        frame_names = list(get_meta(sample, 'frame_names'))
+        for index in self._eval_indices(sample, frame_names):
+            path = osp.join(folder, f'{frame_names[index]}.png')
+            if not osp.isfile(path):
+                raise FileNotFoundError(f'result mask not found: {path}')
+        return {}
+
     def process_video(self, sample: dict, seq_name: str) -> dict:
-        """Write the evaluated frames of one video.
+        """List the evaluated frames of one video.
 
         Returns:
             ``frames``: the stems of the frames written, in frame order.
         """
-        pred = get_label_maps(sample, 'pred_masks')
         frame_names = list(get_meta(sample, 'frame_names'))
-        indices = self._eval_indices(sample, frame_names)
-        save_label_maps(
-            osp.join(self.annotation_dir, seq_name), pred, frame_names,
-            indices, sample.get('palette'))
-        return dict(frames=[frame_names[index] for index in indices])
+        return dict(frames=[
+            frame_names[index]
+            for index in self._eval_indices(sample, frame_names)
+        ])
 
     @staticmethod
     def _eval_indices(sample: dict, frame_names: List[str]) -> List[int]:
