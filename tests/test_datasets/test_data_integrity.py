@@ -130,23 +130,6 @@ def test_exif_rotated_frames_count_as_decoded(davis_root):
     assert len(DAVISDataset(data_root=davis_root, check_files=True)) == 4
 
 
-def test_skipped_sequences_are_left_out_and_not_checked(davis_root):
-    truncate(mask(davis_root, 'b', 0))
-    dataset = DAVISDataset(
-        data_root=davis_root,
-        check_files=True,
-        filter_cfg=dict(skip_sequences=['b', 'not-listed']))
-    assert dataset.sequence_names == ['a', 'c']
-    assert dataset.skipped_sequences == ['b']
-    assert dataset.get_data_info(1)['frame_paths'][0] == frame(
-        davis_root, 'c', 0)
-
-
-def test_unknown_filter_key_is_named(davis_root):
-    with pytest.raises(ValueError, match=r"unknown keys \['min_size'\]"):
-        DAVISDataset(data_root=davis_root, filter_cfg=dict(min_size=3))
-
-
 def test_vip_label_map_of_another_size(tmp_path):
     root = str(tmp_path / 'VIP')
     stems = ('000000000001', '000000000002')

@@ -131,7 +131,8 @@ class YouTubeVOSSubmission(BaseVideoMetric):
             dict[str, int]: ``num_videos`` and ``num_frames`` in the zip.
         """
         logger: MMLogger = MMLogger.get_current_instance()
-        zip_path = osp.join(self.output_dir, self.zip_name)
+        zip_path = osp.join(
+            self.require_output_dir('for the submission'), self.zip_name)
         num_frames = 0
         with atomic_path(zip_path) as tmp_path, zipfile.ZipFile(
                 tmp_path, 'w', zipfile.ZIP_STORED) as archive:

@@ -1,3 +1,6 @@
+import os
+import os.path as osp
+
 import pytest
 import torch
 from mmengine.logging import MMLogger
@@ -7,9 +10,23 @@ from mmhvc.evaluation.metrics.base_video_metric import BaseVideoMetric
 
 
 class FrameCounter(BaseVideoMetric):
-    """Counts the frames of the videos; one table of them."""
+    """Counts the frames of the videos; one table of them. Its results
+    folder holds one file, ``count.txt``."""
 
     default_prefix = 'frames'
+
+    def write_sequence(self, sample, folder):
+        with open(osp.join(folder, 'count.txt'), 'w') as f:
+            f.write(str(len(sample['pred_masks'])))
+        if sample['seq_name'] == 'broken':
+            raise RuntimeError('killed while writing')
+
+    def read_sequence(self, folder, sample):
+        path = osp.join(folder, 'count.txt')
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'not found: {path}')
+        with open(path) as f:
+            return dict(pred_masks=torch.zeros(int(f.read()), 2, 2))
 
     def process_video(self, sample, seq_name):
         return dict(num_frames=len(sample['pred_masks']))
@@ -74,3 +91,59 @@ def test_subclass_must_process_videos():
 
     with pytest.raises(NotImplementedError):
         Incomplete().process(None, [video('a', 1)])
+
+
+class GroundTruth:
+    """A dataset stand-in: data infos and packed samples of videos."""
+
+    def __init__(self, names, split='val'):
+        self.names, self.split = names, split
+
+    def __len__(self):
+        return len(self.names)
+
+    def get_data_info(self, index):
+        return dict(seq_name=self.names[index], split=self.split)
+
+    def __getitem__(self, index):
+        return dict(
+            inputs=None,
+            data_samples=BaseDataElement(
+                metainfo=self.get_data_info(index)))
+
+
+def test_each_sequence_folder_appears_only_complete(tmp_path):
+    metric = FrameCounter(output_dir=str(tmp_path))
+    metric.process(None, [video('a', 3), video('group/b', 2)])
+    assert (tmp_path / 'a' / 'count.txt').read_text() == '3'
+    assert (tmp_path / 'group' / 'b' / 'count.txt').read_text() == '2'
+    with pytest.raises(RuntimeError, match='killed'):
+        metric.process(None, [video('broken', 1)])
+    assert sorted(os.listdir(tmp_path)) == ['a', 'group']
+
+
+def test_a_folder_scores_as_the_run_that_wrote_it(tmp_path):
+    metric = FrameCounter(output_dir=str(tmp_path / 'run'))
+    metric.process(None, [video('a', 3), video('b', 2)])
+    assert metric.evaluate(2) == {'frames/total': 5}
+    table = (tmp_path / 'run' / 'frame_counts-val.csv').read_text()
+    os.remove(tmp_path / 'run' / 'frame_counts-val.csv')
+
+    scorer = FrameCounter()
+    assert scorer.score_folder(
+        str(tmp_path / 'run'), GroundTruth(['a', 'b'])) == {
+            'frames/total': 5
+        }
+    assert (tmp_path / 'run' / 'frame_counts-val.csv').read_text() == table
+
+
+def test_missing_sequences_are_named(tmp_path):
+    metric = FrameCounter(output_dir=str(tmp_path))
+    metric.process(None, [video('a', 3)])
+    with pytest.raises(FileNotFoundError,
+                       match=r'no results of 2 of the 3 sequences: b, c$'):
+        FrameCounter().score_folder(
+            str(tmp_path), GroundTruth(['a', 'b', 'c']))
+    os.remove(tmp_path / 'a' / 'count.txt')
+    with pytest.raises(FileNotFoundError, match='count.txt'):
+        FrameCounter().score_folder(str(tmp_path), GroundTruth(['a']))

@@ -126,10 +126,14 @@ def test_davis_metric_values(tmp_path):
         f'{name},{EXPECTED_J[name][0]:.3f},{EXPECTED_F[name][0]:.3f}'
         for name in EXPECTED_J
     ]
-    # Only the two CSV files, no temporary leftovers.
+    # The two CSV files and a complete folder per sequence, no temporary
+    # leftovers.
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        'global_results-val.csv', 'per-sequence_results-val.csv'
+        'global_results-val.csv', 'per-sequence_results-val.csv', 'seqA',
+        'seqB'
     ]
+    np.testing.assert_array_equal(
+        np.asarray(Image.open(tmp_path / 'seqA' / '00002.png')), pred_a[2])
 
 
 def test_first_and_last_frames_excluded():
@@ -169,21 +173,20 @@ def test_format_only_writes_masks(tmp_path):
     assert not osp.exists(tmp_path / 'global_results-val.csv')
 
 
-def test_save_masks_and_split_argument(tmp_path):
+def test_masks_and_split_argument(tmp_path):
     gt, pred = sequence_b()
-    metric = DAVISMetric(
-        output_dir=str(tmp_path), save_masks=True, split='test-dev')
+    metric = DAVISMetric(output_dir=str(tmp_path), split='test-dev')
     run_metric(metric, [make_sample('seqB', gt, pred, split=None)])
     assert (tmp_path / 'seqB' / '00002.png').is_file()
     assert (tmp_path / 'global_results-test-dev.csv').is_file()
     assert (tmp_path / 'per-sequence_results-test-dev.csv').is_file()
 
 
-def test_output_dir_required_and_registry(tmp_path):
+def test_output_dir_filled_in_later_and_registry(tmp_path):
     _, pred = sequence_b()
     metric = DAVISMetric(format_only=True)
     with pytest.raises(ValueError, match='output_dir'):
-        metric.process({}, [make_sample('seqB', None, pred)])
+        metric.sequence_dir('seqB')
     # The output dir may be filled in after construction.
     metric.output_dir = str(tmp_path)
     metric.process({}, [make_sample('seqB', None, pred)])
@@ -217,8 +220,7 @@ def test_merge_objects_scores_one_foreground(tmp_path):
     per_object = run_metric(DAVISMetric(), [sample])
     assert per_object['davis/J-Mean'] == pytest.approx(0.)
 
-    metric = DAVISMetric(
-        output_dir=str(tmp_path), save_masks=True, merge_objects=True)
+    metric = DAVISMetric(output_dir=str(tmp_path), merge_objects=True)
     merged = run_metric(metric, [sample])
     assert merged['davis/J-Mean'] == pytest.approx(32 / 40)
     rows = (tmp_path / 'per-sequence_results-val.csv').read_text()

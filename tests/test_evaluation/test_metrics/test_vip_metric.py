@@ -87,8 +87,7 @@ def test_resized_prediction_is_scored_at_annotation_size(tmp_path):
     gt[3, 7] = 1  # one pixel the upsampled prediction misses
     sample = make_sample(
         'c', [small], [gt], img_shape=(2, 4), ori_shape=(4, 8))
-    metric = VIPMetric(
-        num_classes=3, output_dir=str(tmp_path), save_masks=True)
+    metric = VIPMetric(num_classes=3, output_dir=str(tmp_path))
     result = evaluate(metric, [sample])
     # class 0: 16 pixels each, all shared; class 1: 8 predicted, 9
     # annotated; class 2: 8 predicted, 7 annotated

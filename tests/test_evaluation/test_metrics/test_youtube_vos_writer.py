@@ -89,5 +89,6 @@ def test_registry(tmp_path):
     assert isinstance(metric, YouTubeVOSSubmission)
     assert metric.prefix == 'youtube_vos'
     metric = YouTubeVOSSubmission()
+    metric.process({}, [make_sample('vid', 3, [0])])
     with pytest.raises(ValueError, match='output_dir'):
-        metric.process({}, [make_sample('vid', 3, [0])])
+        metric.evaluate(1)
