@@ -1,11 +1,13 @@
 import os
 import os.path as osp
+from pathlib import Path
 
 import pytest
 import torch
 
-from mmhvc.fileio import (atomic_path, atomic_torch_save, atomic_write_bytes,
-                          atomic_write_text, commit_file, temp_path)
+from mmhvc.fileio import (atomic_dir, atomic_path, atomic_torch_save,
+                          atomic_write_bytes, atomic_write_text, commit_file,
+                          remove_temporaries, temp_path)
 
 
 def test_temp_path_is_a_hidden_sibling(tmp_path):
@@ -85,3 +87,38 @@ def test_atomic_torch_save_round_trip(tmp_path):
     assert list(loaded) == ['conv1.weight']
     assert loaded['conv1.weight'].tolist() == [[0., 1., 2.], [3., 4., 5.]]
     assert os.listdir(tmp_path / 'out') == ['weights.pth']
+
+
+def test_atomic_dir_appears_complete_or_not_at_all(tmp_path):
+    target = tmp_path / 'results' / 'seq'
+    with atomic_dir(str(target)) as folder:
+        assert osp.basename(folder) == f'.seq.{os.getpid()}.tmp'
+        assert not target.exists()
+        (Path(folder) / 'a.png').write_bytes(b'a')
+    assert sorted(os.listdir(target)) == ['a.png']
+    assert os.listdir(tmp_path / 'results') == ['seq']
+
+    # A folder already there is replaced as a whole.
+    with atomic_dir(str(target)) as folder:
+        (Path(folder) / 'b.png').write_bytes(b'b')
+    assert sorted(os.listdir(target)) == ['b.png']
+
+    with pytest.raises(RuntimeError):
+        with atomic_dir(str(tmp_path / 'results' / 'other')) as folder:
+            (Path(folder) / 'c.png').write_bytes(b'c')
+            raise RuntimeError('killed')
+    assert os.listdir(tmp_path / 'results') == ['seq']
+
+
+def test_remove_temporaries_of_killed_writers(tmp_path):
+    keep = tmp_path / 'seq' / 'a.png'
+    keep.parent.mkdir()
+    keep.write_bytes(b'a')
+    torn = tmp_path / 'seq' / '.b.png.17.tmp'
+    torn.write_bytes(b'b')
+    half = tmp_path / 'group' / '.seq.17.tmp'
+    half.mkdir(parents=True)
+    (half / '.c.png.17.tmp').write_bytes(b'c')
+    assert remove_temporaries(str(tmp_path)) == sorted(
+        [str(half), str(torn)])
+    assert keep.is_file() and not torn.exists() and not half.exists()
