@@ -42,7 +42,8 @@ def demo_root(tmp_path_factory):
 
 def run_config(name, data_root, out_dir, **dataset_options):
     """Propagate with a config's model (random weights, seed 0) and write
-    its results with its evaluator.
+    its results with its evaluator; scoring the results folder again must
+    give the same metrics.
 
     Returns:
         The metrics, the dataset and the model outputs, one per video.
@@ -61,7 +62,11 @@ def run_config(name, data_root, out_dir, **dataset_options):
         for index in range(len(dataset)):
             outputs += model.test_step(pseudo_collate([dataset[index]]))
             metric.process(None, outputs[-1:])
-    return metric.evaluate(len(dataset)), dataset, outputs
+    metrics = metric.evaluate(len(dataset))
+    rescored = METRICS.build(cfg.test_evaluator)
+    rescored.dataset_meta = dataset.metainfo
+    assert rescored.score_folder(out_dir, dataset) == metrics
+    return metrics, dataset, outputs
 
 
 def read_masks(out_dir, seq):
@@ -201,7 +206,8 @@ def write_jhmdb_layout(root):
 def test_jhmdb_scores_found_joints_and_skips_lost_ones(tmp_path):
     root = str(tmp_path / 'JHMDB')
     write_jhmdb_layout(root)
-    metrics, _, (output, ) = run_config('jhmdb_val_r18.py', root, None)
+    metrics, _, (output, ) = run_config('jhmdb_val_r18.py', root,
+                                        str(tmp_path / 'results'))
     found = output.pred_visible.numpy()
     assert found[1:, :14].all() and not found[1:, 14].any()
     # Joint 13's partial Gaussian covers the grid's first column only.
@@ -282,3 +288,9 @@ def test_vip_protocols(tmp_path):
     assert sample.given_frames == [0]
     assert sample.given_object_ids == [[2]]
     assert sample.gt_masks.shape == (3, 24, 32)
+
+    # Its maps are written, and scored, at the annotation's size.
+    out = str(tmp_path / 'crw')
+    metrics, _, _ = run_config('vip_val_crw_protocol_r18.py', root, out)
+    assert 0. <= metrics['vip/mIoU'] <= 1.
+    assert read_masks(out, 'videos1').shape == (3, 24, 32)
