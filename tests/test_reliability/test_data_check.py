@@ -6,16 +6,17 @@ import sys
 
 from reliability_utils import REPO, run_tool
 
+from mmhvc.datasets.synthetic import Options, write_davis
+
 CONFIG = osp.join(REPO, 'configs', 'propagation', 'demo_davis_r18.py')
 
 
 def test_corrupt_last_sequence_fails_before_propagation(tmp_path):
     data = str(tmp_path / 'davis')
-    run_tool([
-        sys.executable, 'tools/dataset_converters/make_demo_davis.py', data,
-        '--seed', '0', '--num-seqs', '3', '--num-train-seqs', '0', '--frames',
-        '5', '6', '--size', '48x64'
-    ])
+    write_davis(
+        data,
+        Options(seed=0, size=(48, 64), frames=(5, 6),
+                objects=(2, 3), overwrite=False), 3, 0)
     with open(osp.join(data, 'ImageSets', '2017', 'val.txt')) as f:
         last = f.read().split()[-1]
     mask = osp.join(data, 'Annotations', '480p', last, '00000.png')

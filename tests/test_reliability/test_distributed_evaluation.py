@@ -17,6 +17,8 @@ import pytest
 import torch
 from reliability_utils import REPO, run_tool
 
+from mmhvc.datasets.synthetic import Options, write_davis
+
 CONFIG = osp.join(REPO, 'configs', 'propagation', 'demo_davis_r18.py')
 
 
@@ -24,11 +26,10 @@ CONFIG = osp.join(REPO, 'configs', 'propagation', 'demo_davis_r18.py')
 def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp('eval')
     data = str(root / 'davis')
-    run_tool([
-        sys.executable, 'tools/dataset_converters/make_demo_davis.py', data,
-        '--seed', '0', '--num-seqs', '3', '--num-train-seqs', '0',
-        '--frames', '6', '8', '--size', '48x64'
-    ])
+    write_davis(
+        data,
+        Options(seed=0, size=(48, 64), frames=(6, 8),
+                objects=(2, 3), overwrite=False), 3, 0)
     ckpt = str(root / 'random.pth')
     run_tool([
         sys.executable, 'tools/analysis_tools/random_init_checkpoint.py',

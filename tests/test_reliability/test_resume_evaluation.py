@@ -24,6 +24,8 @@ import pytest
 import torch
 from reliability_utils import REPO, run_tool
 
+from mmhvc.datasets.synthetic import Options, write_davis
+
 CONFIG = osp.join(REPO, 'configs', 'propagation', 'demo_davis_r18.py')
 SEQUENCES = ['demo00', 'demo01', 'demo02']
 CSV_FILES = ('global_results-val.csv', 'per-sequence_results-val.csv')
@@ -56,11 +58,10 @@ TEST_WRAPPER = textwrap.dedent("""
 def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp('resume')
     data = str(root / 'davis')
-    run_tool([
-        sys.executable, 'tools/dataset_converters/make_demo_davis.py', data,
-        '--seed', '1', '--num-seqs', '3', '--num-train-seqs', '0', '--frames',
-        '6', '8', '--size', '48x64'
-    ])
+    write_davis(
+        data,
+        Options(seed=1, size=(48, 64), frames=(6, 8),
+                objects=(2, 3), overwrite=False), 3, 0)
     ckpt = str(root / 'random.pth')
     run_tool([
         sys.executable, 'tools/analysis_tools/random_init_checkpoint.py',

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mmhvc.datasets.synthetic import Options, write_davis
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'propagation', 'demo_davis_r18.py')
 
@@ -20,7 +22,8 @@ def run(cmd):
     env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env['PATH']
     result = subprocess.run(
         cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.returncode == 0, \
+        result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout + result.stderr
 
 
@@ -28,9 +31,10 @@ def run(cmd):
 def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp('demo')
     data = str(root / 'davis')
-    run([sys.executable, 'tools/dataset_converters/make_demo_davis.py', data,
-         '--seed', '1', '--num-seqs', '2', '--num-train-seqs', '1',
-         '--frames', '5', '6', '--size', '48x64'])
+    write_davis(
+        data,
+        Options(seed=1, size=(48, 64), frames=(5, 6),
+                objects=(2, 3), overwrite=False), 2, 1)
     ckpt = str(root / 'random.pth')
     run([sys.executable, 'tools/analysis_tools/random_init_checkpoint.py',
          CONFIG, ckpt])
