@@ -27,7 +27,8 @@ def run(cmd):
     env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env['PATH']
     result = subprocess.run(
         cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.returncode == 0, \
+        result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout + result.stderr
 
 
