@@ -12,7 +12,7 @@ CONFIGS = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
     'propagation')
 BENCHMARKS = ('davis2016_val', 'davis2017_val', 'davis2017_testdev',
-              'ytvos2018_val', 'ytvos2019_val')
+              'ytvos2018_val', 'ytvos2019_val', 'vost_val')
 
 register_all_modules()
 

@@ -4,6 +4,7 @@ from .formatting_video import PackVideoInputs
 from .part_annotations import LoadPartAnnotations, read_class_map
 from .pose import LoadVideoKeypoints, PackKeypointVideoInputs
 from .resize_video import ResizeVideo
+from .sparse_annotations import LoadSparseAnnotations
 from .loading import LoadImageWithCheck, UnreadableImageError
 from .video import LoadVideoAnnotations, LoadVideoFrames
 
@@ -12,5 +13,5 @@ __all__ = [
     'LoadImageWithCheck', 'UnreadableImageError', 'PackVideoInputs',
     'LoadVideoAnnotations', 'LoadVideoFrames', 'LoadPartAnnotations',
     'read_class_map', 'LoadVideoKeypoints', 'PackKeypointVideoInputs',
-    'ResizeVideo'
+    'ResizeVideo', 'LoadSparseAnnotations'
 ]
