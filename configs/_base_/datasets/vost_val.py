@@ -5,6 +5,8 @@
 # J_last (the last quarter of the scored frames) in the official CSVs.
 # full_rate=True propagates through every frame of JPEGImages instead (a
 # different protocol).
+_base_ = './video_test_dataloader.py'
+
 dataset_type = 'VOSTDataset'
 data_root = 'data/VOST'
 
@@ -20,17 +22,11 @@ test_pipeline = [
 ]
 
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    collate_fn=dict(type='pseudo_collate'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
         split='val',
         full_rate=False,
-        test_mode=True,
         pipeline=test_pipeline))
 
-test_evaluator = dict(type='VOSTMetric', save_masks=True)
+test_evaluator = dict(type='VOSTMetric')

@@ -1,14 +1,14 @@
 """VOST semi-supervised video object segmentation metric (J, J_last)."""
-import os.path as osp
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
+import numpy as np
 from mmengine.logging import MMLogger
 
 from mmhvc.registry import METRICS
 from ..functional.vost_measures import (vost_object_statistics,
                                         vost_summary, vost_tables)
 from .base_video_metric import BaseVideoMetric
-from .prediction_files import save_label_maps
+from .prediction_files import read_label_maps, save_label_maps
 from .video_samples import get_label_maps, get_meta
 
 
@@ -27,7 +27,10 @@ class VOSTMetric(BaseVideoMetric):
     K annotated frames; ``gt_masks`` is read only there), ``palette`` and,
     optionally, ``split``.
 
-    With ``output_dir`` set, ``compute_metrics`` writes
+    With ``output_dir`` set, the predicted masks of the annotated frames
+    are written as ``<output_dir>/<seq>/<frame>.png`` (indexed PNGs named
+    like the annotations, the layout the official evaluation reads), and
+    ``compute_metrics`` writes
     ``global_results-<split>.csv`` (``J-Mean, J-Recall, J-Decay,
     J_last-Mean, J_last-Recall, J_last-Decay``) and
     ``per-sequence_results-<split>.csv`` (``Sequence, J-Mean,
@@ -36,12 +39,8 @@ class VOSTMetric(BaseVideoMetric):
     Args:
         split: Split name in the CSV file names; when None, the ``split``
             metainfo of the samples.
-        output_dir: Where the CSV files and, with ``save_masks``, the
-            predicted masks of the annotated frames
-            (``<output_dir>/<seq>/<frame>.png``, indexed PNGs named like
-            the annotations) are written. Filled in by ``ResultDirHook`` at
-            test time when None.
-        save_masks: Write the predicted masks of the annotated frames.
+        output_dir: Where the masks and the CSV files are written; set by
+            ``VideoTestLoop`` at test time when None.
         collect_device: Device used to gather results across ranks,
             ``'cpu'`` or ``'gpu'``.
         prefix: Prefix of the metric names; ``'vost'`` when None.
@@ -52,29 +51,40 @@ class VOSTMetric(BaseVideoMetric):
     def __init__(self,
                  split: Optional[str] = None,
                  output_dir: Optional[str] = None,
-                 save_masks: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(split, output_dir, collect_device, prefix)
-        self.save_masks = save_masks
+
+    @staticmethod
+    def _annotated(sample: dict) -> List[int]:
+        """The indices of the annotated frames."""
+        return [int(t) for t in get_meta(sample, 'gt_frames')]
+
+    def write_sequence(self, sample: dict, folder: str) -> None:
+        """Write the predicted masks of the annotated frames."""
+        save_label_maps(folder, get_label_maps(sample, 'pred_masks'),
+                        get_meta(sample, 'frame_names'),
+                        self._annotated(sample), sample.get('palette'))
+
+    def read_sequence(self, folder: str, sample: dict) -> dict:
+        """``pred_masks``: ``(T, H, W)``, the masks read at the annotated
+        frames, 0 elsewhere (not scored)."""
+        names = list(get_meta(sample, 'frame_names'))
+        frames = self._annotated(sample)
+        masks = read_label_maps(folder, [names[t] for t in frames])
+        pred = np.zeros((len(names), ) + masks.shape[1:], np.uint8)
+        pred[frames] = masks
+        return dict(pred_masks=pred)
 
     def process_video(self, sample: dict, seq_name: str) -> dict:
-        """Write the masks of one sequence's annotated frames and score its
-        objects.
+        """Score the objects of one sequence on its annotated frames.
 
         Returns:
             ``objects``: per object, its name ``<seq>_<id>`` and the
             ``(mean, recall, decay)`` of its J and J_last.
         """
         pred = get_label_maps(sample, 'pred_masks')
-        frames = [int(t) for t in get_meta(sample, 'gt_frames')]
-        if self.save_masks:
-            output_dir = self.require_output_dir(
-                'to write the predicted masks (save_masks)')
-            save_label_maps(
-                osp.join(output_dir, seq_name), pred,
-                get_meta(sample, 'frame_names'), frames,
-                sample.get('palette'))
+        frames = self._annotated(sample)
         if sample.get('gt_masks') is None:
             raise KeyError(
                 f'sequence {seq_name!r} has no gt_masks: VOSTMetric needs '

@@ -55,6 +55,25 @@ def video_b():
     return gt, pred, [0, 1, 3]
 
 
+class GroundTruth:
+    """A dataset stand-in: videos a and b with their annotations."""
+
+    videos = dict(a=video_a, b=video_b)
+
+    def __len__(self):
+        return 2
+
+    def get_data_info(self, index):
+        return dict(seq_name='ab'[index])
+
+    def __getitem__(self, index):
+        name = 'ab'[index]
+        gt, pred, frames = self.videos[name]()
+        sample = make_sample(name, gt, pred, frames)
+        del sample.pred_masks
+        return dict(inputs=None, data_samples=sample)
+
+
 def read_csv(path):
     with open(path) as f:
         return list(csv.reader(f))
@@ -62,7 +81,7 @@ def read_csv(path):
 
 def test_scores_annotated_frames_and_writes_csvs_and_masks(tmp_path):
     out = str(tmp_path / 'results')
-    metric = METRICS.build(dict(type='VOSTMetric', save_masks=True))
+    metric = METRICS.build(dict(type='VOSTMetric'))
     metric.output_dir = out
     for name, (gt, pred, frames) in (('a', video_a()), ('b', video_b())):
         metric.process(None, [make_sample(name, gt, pred, frames)])
@@ -98,14 +117,18 @@ def test_scores_annotated_frames_and_writes_csvs_and_masks(tmp_path):
     written = np.array(Image.open(osp.join(out, 'a', '00008.png')))
     np.testing.assert_array_equal(written, video_a()[1][4])
 
+    # The folder, read back, scores as the run that wrote it.
+    os.remove(osp.join(out, 'global_results-val.csv'))
+    assert VOSTMetric().score_folder(out, GroundTruth()) == metrics
+    assert read_csv(osp.join(out, 'global_results-val.csv'))[1] == rows[1]
 
-def test_default_prefix_and_no_masks_without_save_masks(tmp_path):
-    metric = VOSTMetric(output_dir=str(tmp_path))
+
+def test_default_prefix_and_no_files_without_output_dir():
+    metric = VOSTMetric()
     assert metric.default_prefix == 'vost'
     gt, pred, frames = video_a()
     metric.process(None, [make_sample('a', gt, pred, frames)])
     assert metric.evaluate(1)['vost/J-Mean'] == pytest.approx(0.75)
-    assert not osp.exists(osp.join(str(tmp_path), 'a'))
 
 
 def test_bad_samples():
@@ -116,6 +139,6 @@ def test_bad_samples():
                        [make_sample('a', gt, pred, frames, with_gt=False)])
     with pytest.raises(ValueError, match="sequence 'a'.*at least 3"):
         metric.process(None, [make_sample('a', gt, pred, [0, 6])])
-    with pytest.raises(ValueError, match='save_masks'):
-        VOSTMetric(save_masks=True).process(
-            None, [make_sample('a', gt, pred, frames)])
+    with pytest.raises(FileNotFoundError, match='00008.png'):
+        VOSTMetric().read_sequence('missing', make_sample(
+            'a', gt, pred, frames).to_dict())
