@@ -10,7 +10,8 @@ Examples::
         hvc_coco/
 
 The folder holds one sub-folder per sequence, laid out as the config's
-metric writes it (DAVIS, VIP: ``<seq>/<frame>.png``; JHMDB:
+metric writes it (DAVIS, VIP: ``<seq>/<frame>.png``; VOST: the annotated
+frames' ``<video>/<frame>.png``; JHMDB:
 ``<seq>/keypoints.json``; YouTube-VOS: ``Annotations/<video>/``). The
 tables are printed and their CSV files written into the folder, as the
 official evaluators do. A sequence or a frame without results is an error
