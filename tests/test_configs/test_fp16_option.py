@@ -29,7 +29,8 @@ def video_and_sample():
     frames = torch.randint(0, 256, (3, 3, 16, 16), dtype=torch.uint8)
     mask = torch.zeros(16, 16, dtype=torch.uint8)
     mask[4:10, 4:10] = 1
-    sample = BaseDataElement(metainfo=dict(seq_name='clip', given_frames=[0]))
+    sample = BaseDataElement(metainfo=dict(
+        seq_name='clip', given_frames=[0], object_ids=[1]))
     sample.given_masks = mask[None]
     return frames, sample
 

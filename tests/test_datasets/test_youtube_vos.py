@@ -99,8 +99,9 @@ def test_ytvos_pipeline_keeps_only_new_objects(ytvos_root):
     assert sample.given_object_ids == [[1], [2]]
     given = sample.given_masks.numpy()
     np.testing.assert_array_equal(given[0], first_mask())
-    # Object 1 is drawn in 00010.png too, but only object 2 is given there.
-    expected = np.where(second_mask() == 2, 2, 0)
+    # Object 1 is drawn in 00010.png too, but only object 2 is given there:
+    # the rest of that frame is void (not given).
+    expected = np.where(second_mask() == 2, 2, 255)
     np.testing.assert_array_equal(given[1], expected)
     assert sample.eval_frames == ['00000', '00005', '00010', '00015']
 

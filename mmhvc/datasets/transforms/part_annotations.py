@@ -6,6 +6,7 @@ from mmcv.transforms import BaseTransform
 
 from mmhvc.registry import TRANSFORMS
 from ..palette import read_annotation_image
+from .video import VOID_ID
 
 
 def read_class_map(path: str,
@@ -64,7 +65,9 @@ class LoadPartAnnotations(BaseTransform):
     (from :class:`LoadVideoFrames`).
 
     Added keys: ``gt_masks`` (np.uint8 ``(T, H, W)``), ``given_masks``
-    (np.uint8 ``(K, H, W)``), ``given_frames`` (K sorted frame indices),
+    (np.uint8 ``(K, H, W)``: the first with its parts and background 0, a
+    later one with its new parts only, 255 elsewhere), ``given_frames``
+    (K sorted frame indices),
     ``given_object_ids`` (per given frame, the part ids first given there),
     ``object_ids`` (sorted, all given part ids), ``palette`` (None: the
     default palette is used when masks are written).
@@ -124,8 +127,10 @@ class LoadPartAnnotations(BaseTransform):
             raise ValueError(f'No part is labelled in {first}: there is '
                              'nothing to propagate')
         given_masks = gt_masks[given_frames].copy()
-        for mask, ids in zip(given_masks, given_ids):
-            mask[~np.isin(mask, ids)] = 0
+        # The first given mask holds every part and the background; a later
+        # one only its new parts, void elsewhere (not given there).
+        for k, (mask, ids) in enumerate(zip(given_masks, given_ids)):
+            mask[~np.isin(mask, ids)] = 0 if k == 0 else VOID_ID
         results['gt_masks'] = gt_masks
         results['given_masks'] = given_masks
         results['given_frames'] = given_frames

@@ -98,7 +98,10 @@ class LoadVideoAnnotations(BaseTransform):
     paths or None).
     Optional keys: ``given_object_ids`` (K lists), ``single_object``.
 
-    Added keys: ``given_masks`` (np.uint8 (K, H, W)), ``given_object_ids``
+    Added keys: ``given_masks`` (np.uint8 (K, H, W); with
+    ``given_object_ids``, a later given mask holds its new objects only, 255
+    elsewhere: the rest of the frame is not given there),
+    ``given_object_ids``
     (list[list[int]]), ``object_ids`` (sorted list[int], every given id),
     ``palette`` (np.uint8 (256, 3), from the first given mask), and
     ``gt_masks`` (np.uint8 (T, H, W), void 255 kept) when ``gt_ann_paths``
@@ -138,7 +141,9 @@ class LoadVideoAnnotations(BaseTransform):
                     raise ValueError(
                         f'Annotation {path} has no pixel of object(s) '
                         f'{missing}, which first appear in this frame')
-                mask[~np.isin(mask, wanted_ids[k])] = 0
+                # The first given mask holds the background too; a later
+                # one only its new objects, void elsewhere (not given).
+                mask[~np.isin(mask, wanted_ids[k])] = 0 if k == 0 else VOID_ID
                 present = sorted(int(i) for i in wanted_ids[k])
             if not present:
                 raise ValueError(

@@ -32,12 +32,13 @@ class LabelPropagationSegmentor(BaseModel):
     (:class:`~mmhvc.models.propagation.codecs.MaskCodec`: object or part id
     masks, the default;
     :class:`~mmhvc.models.propagation.codecs.KeypointCodec`: keypoints). At
-    each given frame the codec encodes the annotation into soft labels on
-    the feature grid and a new label group starts there, with that frame as
-    the long-term frame of its context (see
-    :class:`~mmhvc.models.propagation.LabelPropagator`). Each later frame is
-    propagated from every group's context, each group predicting only its
-    own channels, and the predictions are summed. Each frame's soft labels
+    each given frame (the ``given_frames`` metainfo) the codec encodes the
+    labels given there into soft labels on the feature grid, and the loop
+    starts a new label group, with that frame as the long-term frame of its
+    context (see :class:`~mmhvc.models.propagation.LabelPropagator`) and
+    the channels its labels carry. Each later frame is propagated from
+    every group's context, each group predicting only its own channels,
+    and the predictions are summed. Each frame's soft labels
     are kept as they are, reused as context, and decoded by the codec into
     the frame's outputs.
 
@@ -211,24 +212,27 @@ class LabelPropagationSegmentor(BaseModel):
         Args:
             video: ``(T, 3, H, W)`` frames, 0-255 (BGR when the data
                 preprocessor's ``bgr_to_rgb``).
-            data_sample: The given labels as the codec reads them, and the
-                optional metainfo ``seq_name`` for error messages.
+            data_sample: The given labels (the codec's ``given_keys``, one
+                entry per given frame), the metainfo ``given_frames`` and
+                what the codec reads of it, and the optional ``seq_name``
+                for error messages.
 
         Returns:
             The codec's outputs, each with a leading frame dimension ``T``,
-            on the CPU; frames before the first given frame keep the
-            codec's empty values.
+            on the CPU; frames before the first given frame hold the
+            decoding of all-zero soft labels.
         """
         name = data_sample.metainfo.get('seq_name', '<unnamed video>')
         if video.dim() != 4 or video.shape[1] != 3:
             raise ValueError(f'{name}: expected (T, 3, H, W) frames, got '
                              f'{tuple(video.shape)}')
-        labels = self.codec.read(data_sample, video, name)
-        given_at = {t: k for k, t in enumerate(labels.frames)}
-        outputs = self.codec.empty_outputs(labels, video.shape[0])
-        first = labels.frames[0]
+        meta = dict(data_sample.metainfo, frame_shape=tuple(video.shape[2:]))
+        meta.setdefault('ori_shape', meta['frame_shape'])
+        given = self._given_labels(data_sample, meta, len(video), name)
+        first = min(given)
+        outputs: Dict[str, Tensor] = {}
         stream = StreamingPropagator(
-            self.propagator, num_long_term=len(labels.frames))
+            self.propagator, num_long_term=len(given))
         progress = ProgressBar(len(video)) if self.show_progress else None
         if progress is not None:
             for _ in range(first):
@@ -237,19 +241,32 @@ class LabelPropagationSegmentor(BaseModel):
         t = first
         for feats in self.iter_feats(video[first:]):
             for feat in feats:
-                given = channels = None
-                if t in given_at:
-                    given, channels = self.codec.encode(
-                        labels, given_at[t], feat)
+                labels = channels = None
+                if t in given:
+                    labels = self.codec.encode(given[t], meta,
+                                               tuple(feat.shape[1:]))
+                    labels = labels.to(feat.device)
+                    if not outputs:
+                        # Every frame starts as the decoding of all-zero
+                        # labels (frames before the first given one keep
+                        # it).
+                        outputs = {
+                            key: value.cpu()[None].repeat(
+                                len(video), *([1] * value.dim()))
+                            for key, value in self.codec.decode(
+                                torch.zeros_like(labels), meta).items()
+                        }
+                    # The group that starts here predicts the channels
+                    # that its labels carry.
+                    channels = (labels.flatten(1).amax(1) > 0).to(
+                        labels.dtype)[:, None, None]
                 with self._precision(feat.device):
-                    soft = stream.step(feat, given, channels)
-                if t in given_at:
-                    decoded = self.codec.given_outputs(
-                        labels, given_at[t], None
-                        if stream.propagated is None else self.codec.decode(
-                            labels, stream.propagated))
+                    soft = stream.step(feat, labels, channels)
+                if t in given:
+                    decoded = self.codec.decode(stream.propagated, meta,
+                                                given[t])
                 else:
-                    decoded = self.codec.decode(labels, soft)
+                    decoded = self.codec.decode(soft, meta)
                 for key, value in decoded.items():
                     outputs[key][t] = value.cpu()
                 t += 1
@@ -258,6 +275,30 @@ class LabelPropagationSegmentor(BaseModel):
         self.propagated_frames += len(video) - first
         self.propagation_seconds += time.perf_counter() - start
         return outputs
+
+    def _given_labels(self, data_sample: BaseDataElement, meta: dict,
+                      num_frames: int,
+                      name: str) -> Dict[int, Dict[str, Tensor]]:
+        """The labels given at each given frame: entry ``k`` of the codec's
+        ``given_keys`` at frame ``given_frames[k]``."""
+        frames = [int(t) for t in meta.get('given_frames', ())]
+        if not frames or frames != sorted(set(frames)) or frames[0] < 0 \
+                or frames[-1] >= num_frames:
+            raise ValueError(
+                f'{name}: given_frames {frames} must be sorted, distinct '
+                f'frame indices below {num_frames}')
+        given = {t: {} for t in frames}
+        for key in self.codec.given_keys:
+            if key not in data_sample:
+                raise KeyError(f'{name}: the data sample has no "{key}"')
+            values = data_sample.get(key)
+            if len(values) != len(frames):
+                raise ValueError(
+                    f'{name}: {key} holds {len(values)} entries for '
+                    f'{len(frames)} given frames')
+            for t, value in zip(frames, values):
+                given[t][key] = torch.as_tensor(value)
+        return given
 
     def speed_summary(self) -> str:
         """The frames propagated so far, their time and frames/s."""

@@ -51,8 +51,8 @@ def test_new_parts_given_at_first_appearance(tmp_path):
     assert out['given_frames'] == [0, 2]
     assert out['given_object_ids'] == [[4], [9]]
     assert out['object_ids'] == [4, 9]
-    # the later given mask only holds the new part
-    assert set(np.unique(out['given_masks'][1]).tolist()) == {0, 9}
+    # the later given mask only holds the new part, void elsewhere
+    assert set(np.unique(out['given_masks'][1]).tolist()) == {9, 255}
 
 
 def test_palette_images_are_read_as_ids(tmp_path):

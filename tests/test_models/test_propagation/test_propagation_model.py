@@ -43,14 +43,16 @@ def noise_frames(num, seed):
 
 
 def sample(given_frames, masks, **metainfo):
+    ids = torch.stack(masks).unique().tolist()
+    metainfo.setdefault('object_ids', [i for i in ids if 0 < i < 255])
     data_sample = BaseDataElement(
         metainfo=dict(seq_name='seq', given_frames=given_frames, **metainfo))
     data_sample.given_masks = torch.stack(masks)
     return data_sample
 
 
-def mask_with(*boxes):
-    mask = torch.zeros(HEIGHT, WIDTH, dtype=torch.uint8)
+def mask_with(*boxes, fill=0):
+    mask = torch.full((HEIGHT, WIDTH), fill, dtype=torch.uint8)
     for obj, (y0, y1, x0, x1) in boxes:
         mask[y0:y1, x0:x1] = obj
     return mask
@@ -127,7 +129,8 @@ def test_object_given_later_starts_its_own_context(monkeypatch):
 
     monkeypatch.setattr(model.propagator, 'propagate', fake_propagate)
     g0 = mask_with((1, (2, 16, 2, 20)))
-    g2 = mask_with((2, (20, 30, 30, 44)))
+    # a later given mask holds its new object only, void elsewhere
+    g2 = mask_with((2, (20, 30, 30, 44)), fill=255)
     data_sample = sample([0, 2], [g0, g2],
                          object_ids=[1, 2],
                          given_object_ids=[[1], [2]])
@@ -238,13 +241,17 @@ def test_bad_inputs():
     with pytest.raises(KeyError, match='seq.*given_masks'):
         model.predict([frames], [no_masks])
     g0 = mask_with((1, (2, 16, 2, 20)))
-    repeated = sample([0, 1], [g0, g0])
-    with pytest.raises(ValueError, match='frame 1 has no object'):
-        model.predict([frames], [repeated])
+    with pytest.raises(ValueError, match='2 entries for 1 given frames'):
+        model.predict([frames], [sample([0], [g0, g0])])
     with pytest.raises(ValueError, match='must be sorted'):
         model.predict([frames], [sample([2], [g0])])
-    with pytest.raises(ValueError, match='do not match'):
-        model.predict([frames], [sample([0], [g0], object_ids=[1, 2])])
+    with pytest.raises(ValueError, match='must be sorted'):
+        model.predict([frames], [sample([1, 0], [g0, g0])])
+    unlisted = BaseDataElement(
+        metainfo=dict(seq_name='seq', given_frames=[0]),
+        given_masks=g0[None])
+    with pytest.raises(KeyError, match='seq: the metainfo has no'):
+        model.predict([frames], [unlisted])
     with pytest.raises(ValueError, match=r'seq: expected \(T, 3, H, W\)'):
         model.predict([frames[:, :2]], [sample([0], [g0])])
     with pytest.raises(ValueError, match='2 data samples'):
@@ -411,11 +418,9 @@ def test_frames_before_the_given_keypoints_have_none():
     torch.testing.assert_close(out.pred_keypoints[1], torch.tensor([[4., 4.]]))
 
 
-def test_given_keypoints_are_checked():
+def test_given_keypoints_are_needed():
     video = texture(16, 16)[None].repeat(2, 1, 1, 1)
     model = build_keypoint_model()
-    with pytest.raises(ValueError, match='no keypoint is visible'):
-        model.predict([video], [keypoint_sample([[1., 1.]], [False])])
     data_sample = keypoint_sample([[1., 1.]], [True])
     del data_sample.given_visible
     with pytest.raises(KeyError, match='given_visible'):

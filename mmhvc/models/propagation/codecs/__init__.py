@@ -1,10 +1,9 @@
-from .base import BaseLabelCodec, GivenLabels
-from .keypoint_codec import (GivenKeypoints, KeypointCodec,
-                             heatmaps_to_keypoints, keypoints_to_heatmaps)
-from .mask_codec import GivenMasks, MaskCodec
+from .base import BaseLabelCodec
+from .keypoint_codec import (KeypointCodec, heatmaps_to_keypoints,
+                             keypoints_to_heatmaps)
+from .mask_codec import MaskCodec, masks_to_soft, soft_to_masks
 
 __all__ = [
-    'BaseLabelCodec', 'GivenLabels', 'GivenKeypoints', 'GivenMasks',
-    'KeypointCodec', 'MaskCodec', 'heatmaps_to_keypoints',
-    'keypoints_to_heatmaps'
+    'BaseLabelCodec', 'KeypointCodec', 'MaskCodec', 'heatmaps_to_keypoints',
+    'keypoints_to_heatmaps', 'masks_to_soft', 'soft_to_masks'
 ]

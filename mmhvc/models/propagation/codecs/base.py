@@ -1,93 +1,63 @@
 """What a label codec does for the propagation model."""
 from abc import ABCMeta, abstractmethod
-from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
-from mmengine.structures import BaseDataElement
 from torch import Tensor
 
 
-@dataclass
-class GivenLabels:
-    """The checked annotations of one video that a codec propagates.
-
-    Attributes:
-        frames: Sorted indices of the frames where labels are given; frame
-            ``frames[k]`` starts the ``k``-th label group, whose context has
-            that frame as its long-term frame.
-        num_labels: Number ``L`` of soft-label channels.
-    """
-    frames: List[int]
-    num_labels: int
-
-
 class BaseLabelCodec(metaclass=ABCMeta):
-    """Translate between a video's annotations and propagated soft labels.
+    """Translate between the labels of one frame and soft labels on the
+    feature grid, as mmpose's codecs translate keypoints and heat maps.
 
-    The propagation model runs one frame loop for every kind of label; its
-    codec says what the labels are. Per video the codec first checks the
-    data sample (:meth:`read`). At each given frame it turns the annotation
-    into ``(L, h, w)`` soft labels on the feature grid and names the
-    channels that the new group's context predicts (:meth:`encode`;
-    :class:`~mmhvc.models.propagation.StreamingPropagator` applies them); every
-    propagated frame's soft labels are turned back into that frame's outputs
-    (:meth:`decode`), the given frames' outputs come from their annotation
-    (:meth:`given_outputs`), and frames before the first given frame keep
-    the values of :meth:`empty_outputs`.
+    :meth:`encode` turns the labels given at one frame into ``(L, h, w)``
+    soft labels; :meth:`decode` turns the soft labels of a frame back into
+    its outputs. The propagation model's frame loop does the rest for every
+    kind of label: which frames carry labels (the ``given_frames``
+    metainfo), the label group each given frame starts (the channels its
+    soft labels carry), and the blending of later labels into the
+    propagated ones (:class:`~mmhvc.models.propagation.StreamingPropagator`).
+    The labels are checked when they are loaded (the dataset transforms).
 
-    Outputs are a dict of tensors: per frame, the values of one frame; per
-    video, the same keys with a leading frame dimension ``T``.
+    The labels given at frame ``given_frames[k]`` are entry ``k`` of the
+    data fields :attr:`given_keys`. ``meta`` is the video's metainfo, with
+    ``frame_shape``, the ``(H, W)`` of the propagated frames, and
+    ``ori_shape``, that of the frame the labels refer to (by default the
+    same).
+    Outputs are a dict of tensors of one frame; the model stacks them over
+    the frames.
     """
 
-    @abstractmethod
-    def read(self, data_sample: BaseDataElement, video: Tensor,
-             name: str) -> GivenLabels:
-        """Check the annotations of a video and bring them to its device.
-
-        Args:
-            data_sample: The video's data sample with its given labels.
-            video: ``(T, 3, H, W)`` frames.
-            name: Name of the video for error messages.
-
-        Raises:
-            KeyError: A needed key is missing (named in the message).
-            ValueError: The annotations are malformed.
-        """
+    #: The data fields of the given labels, one entry per given frame.
+    given_keys: Tuple[str, ...] = ()
 
     @abstractmethod
-    def encode(self, labels: GivenLabels, index: int,
-               feat: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
-        """Soft labels of the ``index``-th given frame.
+    def encode(self, given: Dict[str, Tensor], meta: dict,
+               grid_size: Tuple[int, int]) -> Tensor:
+        """Soft labels of the labels given at one frame.
 
         Args:
-            labels: From :meth:`read`.
-            index: Which given frame (``labels.frames[index]``).
-            feat: ``(C, h, w)`` features of that frame (their grid, device
-                and dtype).
+            given: Entry ``k`` of each of :attr:`given_keys`.
+            meta: The video's metainfo.
+            grid_size: ``(h, w)`` of the feature grid.
 
         Returns:
-            ``(given, channels)``: the ``(L, h, w)`` soft labels given at the
-            frame (zero outside the channels of the group that starts
-            there; the propagation blends them into the labels propagated
-            to the frame) and a ``(L, 1, 1)`` 0/1 mask of the channels the
-            new group predicts (None: all).
+            float32 ``(L, h, w)`` soft labels, zero in the channels and at
+            the positions that these labels leave open (they keep the
+            propagated labels there).
         """
 
     @abstractmethod
-    def decode(self, labels: GivenLabels,
-               soft: Tensor) -> Dict[str, Tensor]:
-        """Outputs of one frame from its ``(L, h, w)`` soft labels."""
+    def decode(self,
+               soft: Optional[Tensor],
+               meta: dict,
+               given: Optional[Dict[str, Tensor]] = None) -> Dict[str, Tensor]:
+        """Outputs of one frame.
 
-    @abstractmethod
-    def given_outputs(self, labels: GivenLabels, index: int,
-                      decoded: Optional[Dict[str, Tensor]]
-                      ) -> Dict[str, Tensor]:
-        """Outputs of the ``index``-th given frame: its annotation written
-        over ``decoded``, the outputs decoded from the labels propagated to
-        it (None for the first given frame)."""
-
-    @abstractmethod
-    def empty_outputs(self, labels: GivenLabels,
-                      num_frames: int) -> Dict[str, Tensor]:
-        """Outputs of a ``num_frames`` video where no frame has a label, on
-        the CPU."""
+        Args:
+            soft: ``(L, h, w)`` soft labels of the frame (all zero: a frame
+                before the first given one); None at the first given frame,
+                whose outputs are its labels.
+            meta: The video's metainfo.
+            given: The labels given at the frame, written over the decoded
+                outputs; None for none.
+        """

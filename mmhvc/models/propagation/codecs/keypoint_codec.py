@@ -6,15 +6,13 @@ grid position ``(x * w / W, y * h / H)`` of an ``h x w`` grid, and grid
 position ``(g_x, g_y)`` is pixel ``(g_x * W / w, g_y * H / h)``. Pixels are
 0-based, ``(x, y)`` = (column, row).
 """
-from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
 import torch
-from mmengine.structures import BaseDataElement
 from torch import Tensor
 
 from mmhvc.registry import LABEL_CODECS
-from .base import BaseLabelCodec, GivenLabels
+from .base import BaseLabelCodec
 def keypoints_to_heatmaps(keypoints: Tensor,
                           visible: Tensor,
                           image_size: Tuple[int, int],
@@ -101,21 +99,6 @@ def heatmaps_to_keypoints(heatmaps: Tensor,
     return keypoints.to(torch.float32), found
 
 
-@dataclass
-class GivenKeypoints(GivenLabels):
-    """Given keypoints of a video, checked.
-
-    Attributes:
-        keypoints: float32 ``(J, 2)`` ``(x, y)`` pixels of an
-            ``image_size`` frame.
-        visible: bool ``(J,)``, which keypoints are annotated.
-        image_size: ``(H, W)`` of the frame the coordinates refer to.
-    """
-    keypoints: Tensor
-    visible: Tensor
-    image_size: Tuple[int, int]
-
-
 @LABEL_CODECS.register_module()
 class KeypointCodec(BaseLabelCodec):
     """Keypoints given in one frame (JHMDB pose propagation).
@@ -139,12 +122,11 @@ class KeypointCodec(BaseLabelCodec):
 
     Data sample: ``given_keypoints`` (``(1, J, 2)`` ``(x, y)`` pixels of an
     ``ori_shape`` frame), ``given_visible`` (bool ``(1, J)``) and the
-    metainfo ``given_frames`` (``[t0]``, default ``[0]``); optional metainfo
-    ``ori_shape`` (defaults to the size of the frames).
+    metainfo ``given_frames`` (``[t0]``).
 
-    Outputs: ``pred_keypoints`` (float32 ``(T, J, 2)``, ``(x, y)`` pixels,
-    NaN where not located) and ``pred_visible`` (bool ``(T, J)``). Frame
-    ``t0`` holds the given keypoints; frames before it have none.
+    Outputs of a frame: ``pred_keypoints`` (float32 ``(J, 2)``, ``(x, y)``
+    pixels, NaN where not located) and ``pred_visible`` (bool ``(J,)``).
+    Frame ``t0`` holds the given keypoints; frames before it have none.
 
     Args:
         sigma: Standard deviation of the given keypoints' Gaussians, in
@@ -152,6 +134,8 @@ class KeypointCodec(BaseLabelCodec):
         decode_topk: Number of largest cells averaged to locate a keypoint.
             The protocol uses 3.
     """
+
+    given_keys = ('given_keypoints', 'given_visible')
 
     def __init__(self, sigma: float = 0.5, decode_topk: int = 3) -> None:
         if sigma <= 0:
@@ -161,72 +145,30 @@ class KeypointCodec(BaseLabelCodec):
         self.sigma = sigma
         self.decode_topk = decode_topk
 
-    def read(self, data_sample: BaseDataElement, video: Tensor,
-             name: str) -> GivenKeypoints:
-        for key in ('given_keypoints', 'given_visible'):
-            if key not in data_sample:
-                raise KeyError(f'{name}: the data sample has no "{key}"')
-        given_frames = [
-            int(t) for t in data_sample.metainfo.get('given_frames', [0])
-        ]
-        if len(given_frames) != 1 or not 0 <= given_frames[0] < len(video):
-            raise ValueError(
-                f'{name}: keypoints must be given in exactly one frame below '
-                f'{len(video)}, got given_frames {given_frames}')
-        keypoints = torch.as_tensor(data_sample.given_keypoints).to(
-            video.device, torch.float32)
-        visible = torch.as_tensor(data_sample.given_visible).to(
-            video.device, torch.bool)
-        if keypoints.dim() != 3 or keypoints.shape[0] != 1 or \
-                keypoints.shape[2] != 2 or \
-                visible.shape != keypoints.shape[:2]:
-            raise ValueError(
-                f'{name}: given_keypoints {tuple(keypoints.shape)} must be '
-                f'(1, J, 2) and given_visible {tuple(visible.shape)} (1, J)')
-        if not visible.any():
-            raise ValueError(f'{name}: no keypoint is visible in the given '
-                             f'frame {given_frames[0]}')
-        if not torch.isfinite(keypoints[visible]).all():
-            raise ValueError(f'{name}: visible given keypoints must have '
-                             'finite coordinates')
-        image_size = tuple(
-            int(s)
-            for s in data_sample.metainfo.get('ori_shape', video.shape[2:]))
-        return GivenKeypoints(
-            frames=given_frames,
-            num_labels=keypoints.shape[1],
-            keypoints=keypoints[0],
-            visible=visible[0],
-            image_size=image_size)
+    def encode(self, given: Dict[str, Tensor], meta: dict,
+               grid_size: Tuple[int, int]) -> Tensor:
+        """Heat maps of the given keypoints on the feature grid."""
+        return keypoints_to_heatmaps(
+            torch.as_tensor(given['given_keypoints'], dtype=torch.float32),
+            torch.as_tensor(given['given_visible'], dtype=torch.bool),
+            tuple(meta['ori_shape']), grid_size, self.sigma)
 
-    def encode(self, labels: GivenKeypoints, index: int,
-               feat: Tensor) -> Tuple[Tensor, None]:
-        """Heat maps of the given keypoints on the grid of ``feat``, in its
-        dtype; every channel belongs to the one group."""
-        heatmaps = keypoints_to_heatmaps(labels.keypoints, labels.visible,
-                                         labels.image_size,
-                                         feat.shape[1:], self.sigma)
-        return heatmaps.to(feat.dtype), None
-
-    def decode(self, labels: GivenKeypoints,
-               soft: Tensor) -> Dict[str, Tensor]:
-        keypoints, found = heatmaps_to_keypoints(soft, labels.image_size,
+    def decode(self,
+               soft: Optional[Tensor],
+               meta: dict,
+               given: Optional[Dict[str, Tensor]] = None) -> Dict[str, Tensor]:
+        """``pred_keypoints`` and ``pred_visible``: located from the soft
+        labels, or the given keypoints where they are given."""
+        if given is not None:
+            keypoints = torch.as_tensor(
+                given['given_keypoints'], dtype=torch.float32)
+            visible = torch.as_tensor(given['given_visible'],
+                                      dtype=torch.bool)
+            return dict(
+                pred_keypoints=torch.where(visible[:, None], keypoints,
+                                           torch.nan),
+                pred_visible=visible)
+        keypoints, found = heatmaps_to_keypoints(soft,
+                                                 tuple(meta['ori_shape']),
                                                  self.decode_topk)
         return dict(pred_keypoints=keypoints, pred_visible=found)
-
-    def given_outputs(self, labels: GivenKeypoints, index: int,
-                      decoded: Optional[Dict[str, Tensor]]
-                      ) -> Dict[str, Tensor]:
-        return dict(
-            pred_keypoints=torch.where(labels.visible[:, None],
-                                       labels.keypoints, torch.nan),
-            pred_visible=labels.visible)
-
-    def empty_outputs(self, labels: GivenKeypoints,
-                      num_frames: int) -> Dict[str, Tensor]:
-        num_joints = labels.keypoints.shape[0]
-        return dict(
-            pred_keypoints=torch.full((num_frames, num_joints, 2),
-                                      float('nan')),
-            pred_visible=torch.zeros(
-                num_frames, num_joints, dtype=torch.bool))

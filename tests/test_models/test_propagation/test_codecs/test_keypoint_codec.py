@@ -2,24 +2,11 @@ import math
 
 import pytest
 import torch
-from mmengine.structures import BaseDataElement
 
 from mmhvc.models.propagation.codecs import (KeypointCodec,
                                              heatmaps_to_keypoints,
                                              keypoints_to_heatmaps)
 from mmhvc.registry import LABEL_CODECS
-
-
-def make_sample(keypoints, visible, **metainfo):
-    sample = BaseDataElement(
-        metainfo=dict(seq_name='v', given_frames=[0], **metainfo))
-    sample.given_keypoints = torch.tensor([keypoints], dtype=torch.float32)
-    sample.given_visible = torch.tensor([visible])
-    return sample
-
-
-def video(num=2, height=16, width=16):
-    return torch.zeros(num, 3, height, width, dtype=torch.uint8)
 
 
 # keypoints_to_heatmaps / heatmaps_to_keypoints
@@ -87,81 +74,43 @@ def test_registered_and_arguments_checked():
         KeypointCodec(decode_topk=0)
 
 
-def test_read_takes_the_annotation_frame_size():
-    codec = KeypointCodec()
-    sample = make_sample([[1., 2.], [3., 4.]], [True, False],
-                         ori_shape=(24, 32))
-    labels = codec.read(sample, video(), 'v')
-    assert labels.frames == [0] and labels.num_labels == 2
-    assert labels.image_size == (24, 32)
-    assert labels.visible.tolist() == [True, False]
-    sample = make_sample([[1., 2.]], [True])
-    assert codec.read(sample, video(height=8, width=12),
-                      'v').image_size == (8, 12)
+def given(keypoints, visible):
+    return dict(
+        given_keypoints=torch.tensor(keypoints, dtype=torch.float32),
+        given_visible=torch.tensor(visible))
 
 
 def test_encode_draws_the_heat_maps_on_the_feature_grid():
     codec = KeypointCodec(sigma=0.5)
-    sample = make_sample([[17., 9.], [3., 3.]], [True, False],
-                         ori_shape=(40, 40))
-    labels = codec.read(sample, video(), 'v')
-    feat = torch.zeros(7, 5, 5, dtype=torch.float64)
-    soft, channels = codec.encode(labels, 0, feat)
-    assert channels is None and soft.dtype == torch.float64
-    assert soft.shape == (2, 5, 5)
+    assert codec.given_keys == ('given_keypoints', 'given_visible')
+    soft = codec.encode(
+        given([[17., 9.], [3., 3.]], [True, False]),
+        dict(ori_shape=(40, 40)), (5, 5))
+    assert soft.dtype == torch.float32 and soft.shape == (2, 5, 5)
     assert soft[0, 1, 2] == 1 and soft[0, 1, 3] == pytest.approx(math.exp(-2))
     assert soft[0, 3, 2] == 0 and soft[1].sum() == 0
 
 
 def test_given_and_empty_outputs():
     codec = KeypointCodec()
-    labels = codec.read(
-        make_sample([[1., 2.], [3., 4.]], [True, False]), video(), 'v')
-    given = codec.given_outputs(labels, 0, None)
-    assert given['pred_visible'].tolist() == [True, False]
-    torch.testing.assert_close(given['pred_keypoints'][0],
+    out = codec.decode(None, dict(ori_shape=(8, 8)),
+                       given([[1., 2.], [3., 4.]], [True, False]))
+    assert out['pred_visible'].tolist() == [True, False]
+    torch.testing.assert_close(out['pred_keypoints'][0],
                                torch.tensor([1., 2.]))
-    assert torch.isnan(given['pred_keypoints'][1]).all()
-    empty = codec.empty_outputs(labels, 3)
-    assert empty['pred_keypoints'].shape == (3, 2, 2)
+    assert torch.isnan(out['pred_keypoints'][1]).all()
+    empty = codec.decode(torch.zeros(2, 3, 3), dict(ori_shape=(8, 8)))
+    assert empty['pred_keypoints'].shape == (2, 2)
     assert torch.isnan(empty['pred_keypoints']).all()
-    assert empty['pred_visible'].shape == (3, 2)
-    assert not empty['pred_visible'].any()
+    assert empty['pred_visible'].tolist() == [False, False]
 
 
-def test_decode_locates_each_channel():
+def test_decode_locates_each_channel_in_the_annotation_frame():
     codec = KeypointCodec(decode_topk=1)
-    labels = codec.read(
-        make_sample([[1., 2.], [3., 4.]], [True, True], ori_shape=(20, 40)),
-        video(), 'v')
     soft = torch.zeros(2, 5, 5)
     soft[0, 3, 1] = 0.4
-    out = codec.decode(labels, soft)
+    out = codec.decode(soft, dict(ori_shape=(20, 40), frame_shape=(5, 5)))
     # grid cell (x, y) = (1, 3) -> pixels (1 * 40 / 5, 3 * 20 / 5)
     torch.testing.assert_close(out['pred_keypoints'][0],
                                torch.tensor([8., 12.]))
     assert out['pred_visible'].tolist() == [True, False]
-
-
-def test_given_keypoints_are_checked():
-    codec = KeypointCodec()
-    with pytest.raises(ValueError, match='no keypoint is visible'):
-        codec.read(make_sample([[1., 1.]], [False]), video(), 'v')
-    sample = make_sample([[1., 1.]], [True])
-    sample.set_metainfo(dict(given_frames=[0, 1]))
-    with pytest.raises(ValueError, match='exactly one frame'):
-        codec.read(sample, video(), 'v')
-    sample = make_sample([[1., 1.]], [True])
-    sample.set_metainfo(dict(given_frames=[2]))
-    with pytest.raises(ValueError, match='exactly one frame below 2'):
-        codec.read(sample, video(), 'v')
-    sample = make_sample([[1., 1.]], [True])
-    del sample.given_visible
-    with pytest.raises(KeyError, match='v: .*given_visible'):
-        codec.read(sample, video(), 'v')
-    with pytest.raises(ValueError, match='finite'):
-        codec.read(make_sample([[float('nan'), 1.]], [True]), video(), 'v')
-    sample = make_sample([[1., 1.]], [True])
-    sample.given_visible = torch.tensor([[True, True]])
-    with pytest.raises(ValueError, match=r'\(1, J, 2\)'):
-        codec.read(sample, video(), 'v')
