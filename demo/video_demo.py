@@ -13,13 +13,12 @@ the DAVIS palette) and ``OUT/overlay.mp4``.
 import argparse
 import os.path as osp
 
-import cv2
 import numpy as np
-from mmengine.utils import mkdir_or_exist
 
 from mmhvc.apis import init_model, propagate_mask, read_first_mask, read_video
 from mmhvc.datasets.palette import davis_palette, write_indexed_png
-from mmhvc.engine.hooks import overlay_masks
+from mmhvc.fileio import write_video
+from mmhvc.visualization import overlay_masks
 
 
 def parse_args() -> argparse.Namespace:
@@ -57,15 +56,15 @@ def main() -> None:
     masks = propagate_mask(model, frames, mask)
     print(model.speed_summary())
 
-    mkdir_or_exist(osp.join(args.out, 'masks'))
-    writer = cv2.VideoWriter(
-        osp.join(args.out, 'overlay.mp4'), cv2.VideoWriter_fourcc(*'mp4v'),
-        args.fps, (width, height))
+    overlays = []
     for frame, name, pred in zip(frames, names, masks):
         write_indexed_png(
             osp.join(args.out, 'masks', f'{name}.png'), pred, palette)
-        writer.write(overlay_masks(frame, pred, np.asarray(palette)))
-    writer.release()
+        overlays.append(
+            overlay_masks(
+                np.ascontiguousarray(frame[..., ::-1]), pred,
+                np.asarray(palette)))
+    write_video(overlays, osp.join(args.out, 'overlay.mp4'), args.fps)
     print(f'{len(frames)} masks written to {osp.join(args.out, "masks")}, '
           f'overlay video {osp.join(args.out, "overlay.mp4")}')
 

@@ -14,7 +14,7 @@ PACKAGE = osp.join(ROOT, 'mmhvc')
 # mmhvc.utils serves the tools (register_all_modules imports every package
 # to fill the registries), so it is at the top.
 LAYERS = [
-    ('apis', 'testing', 'utils'),
+    ('apis', 'utils'),
     ('engine', ),
     ('evaluation', ),
     ('visualization', ),

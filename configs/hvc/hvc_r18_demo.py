@@ -3,23 +3,19 @@
 # Same model and loss as the paper; smaller crops, batch and schedule.
 _base_ = [
     '../_base_/models/hvc_r18.py',
+    '../_base_/datasets/crop_pair_pipeline.py',
     '../_base_/default_runtime.py',
 ]
 
 data_root = 'data/demo_davis'
 
+# The crop-pair pipeline at 64 pixels. The paper configs resize with Pillow;
+# the demo keeps OpenCV because the README's demo J&F table was measured with
+# a model trained by this config and serves as a regression reference.
 train_pipeline = [
-    dict(type='LoadImageWithCheck'),
-    dict(
-        type='RandomResizedCropPair',
-        size=64,
-        scale=(0., 1.),
-        ratio=(3. / 4., 4. / 3.),
-        # The paper configs resize with Pillow; the demo keeps OpenCV because
-        # the README's demo J&F table was measured with a model trained by
-        # this config and serves as a regression reference.
-        backend='cv2'),
-    dict(type='PackCropPairInputs'),
+    dict(step, size=64, backend='cv2')
+    if step['type'] == 'RandomResizedCropPair' else step
+    for step in _base_.train_pipeline
 ]
 
 train_dataloader = dict(

@@ -1,5 +1,5 @@
 """Reading frames from images, frame folders or video files; writing
-images and videos (mp4 through OpenCV, GIF through Pillow).
+images and videos (mp4 and WebM through OpenCV, GIF through Pillow).
 
 Frames are handed around as ``np.uint8`` ``(H, W, 3)`` arrays; readers
 return BGR (what the models expect), writers take RGB and check it with
@@ -14,7 +14,11 @@ import mmcv
 import numpy as np
 from PIL import Image
 
+from .atomic import atomic_path
+
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+#: Video extension -> OpenCV fourcc of the videos written with it.
+VIDEO_CODECS = {'.mp4': 'mp4v', '.webm': 'VP80'}
 
 
 def check_rgb(image: np.ndarray, name: str = 'image') -> np.ndarray:
@@ -146,15 +150,25 @@ def _iter_video(path: str,
 def write_video(frames: Sequence[np.ndarray],
                 path: str,
                 fps: float = 10.) -> None:
-    """Write RGB frames as an mp4 (``.mp4``, OpenCV ``mp4v``) or an
-    animated GIF (``.gif``, Pillow, looping).
+    """Write RGB frames as an mp4 (``.mp4``, OpenCV ``mp4v``), a WebM
+    (``.webm``, OpenCV VP8, which browsers play) or an animated GIF
+    (``.gif``, Pillow, looping).
+
+    The video appears complete or not at all: it is written under a
+    temporary name and renamed into place (:func:`atomic_path`).
 
     Args:
-        frames: ``(H, W, 3)`` uint8 RGB frames, all of one size.
-        path: Output file; its extension picks the format.
+        frames: T ``(H, W, 3)`` uint8 RGB frames, all of one size.
+        path: Output file; its extension picks the format. Its folder is
+            created when missing.
         fps: Frames per second.
+
+    Raises:
+        ValueError: No frames, ``fps <= 0``, a frame that is no RGB image
+            or of another size, or an unknown extension.
+        RuntimeError: OpenCV cannot write the codec.
     """
-    if not frames:
+    if not len(frames):
         raise ValueError(f'no frames to write to {path}')
     if fps <= 0:
         raise ValueError(f'fps must be > 0, got {fps}')
@@ -164,28 +178,38 @@ def write_video(frames: Sequence[np.ndarray],
         if frame.shape != size:
             raise ValueError(f'frame {k} is {frame.shape}, frame 0 {size}')
     ext = osp.splitext(path)[1].lower()
-    if osp.dirname(path):
-        os.makedirs(osp.dirname(path), exist_ok=True)
-    if ext == '.gif':
-        images = [Image.fromarray(frame) for frame in frames]
-        images[0].save(
-            path,
-            save_all=True,
-            append_images=images[1:],
-            duration=int(round(1000 / fps)),
-            loop=0)
-    elif ext == '.mp4':
-        writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps,
-                                 (size[1], size[0]))
-        if not writer.isOpened():
-            raise RuntimeError(f'OpenCV could not open {path} for writing '
-                               '(mp4v codec)')
+    if ext != '.gif' and ext not in VIDEO_CODECS:
+        raise ValueError(f'{path}: videos are written as .mp4, .webm or '
+                         f'.gif, got "{ext}"')
+    with atomic_path(path, keep_extension=True) as tmp_path:
+        if ext == '.gif':
+            images = [Image.fromarray(frame) for frame in frames]
+            images[0].save(
+                tmp_path,
+                save_all=True,
+                append_images=images[1:],
+                duration=int(round(1000 / fps)),
+                loop=0)
+        else:
+            _write_opencv_video(frames, tmp_path, path, fps,
+                                VIDEO_CODECS[ext])
+
+
+def _write_opencv_video(frames: Sequence[np.ndarray], tmp_path: str,
+                        path: str, fps: float, fourcc: str) -> None:
+    """Encode RGB frames with OpenCV's ``fourcc`` codec into ``tmp_path``
+    (``path`` names the destination in messages)."""
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(tmp_path, cv2.VideoWriter_fourcc(*fourcc), fps,
+                             (width, height))
+    if not writer.isOpened():
+        raise RuntimeError(f'OpenCV could not open {path} for writing '
+                           f'({fourcc} codec)')
+    try:
         for frame in frames:
             writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    finally:
         writer.release()
-    else:
-        raise ValueError(f'{path}: videos are written as .mp4 or .gif, got '
-                         f'"{ext}"')
 
 
 def write_image(image: np.ndarray, path: str) -> None:

@@ -21,7 +21,7 @@ from typing import Sequence, Tuple
 import cv2
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from mmhvc.fileio import check_rgb
 from mmhvc.models.losses.hybrid_correspondence_loss import (
@@ -178,7 +178,8 @@ def draw_affinity_heatmaps(image_a: np.ndarray,
                          f'got {tuple(heatmaps.shape)}')
     height_b, width_b = image_b.shape[:2]
     scale = height_b / image_a.shape[0]
-    panel_a = np.ascontiguousarray(resize_to_height(image_a, height_b))
+    # a copy: the markers must not be drawn on the caller's frame
+    panel_a = resize_to_height(image_a, height_b).copy()
     grid = tuple(heatmaps.shape[1:])
     matches = cells_to_pixels(
         best_matches(heatmaps), (height_b, width_b), grid)
@@ -195,6 +196,71 @@ def draw_affinity_heatmaps(image_a: np.ndarray,
                 panel, f'#{k} ({point[0]:.0f},{point[1]:.0f}) '
                 f'max {peak:.2f}'))
     return hstack([add_title(panel_a, 'A: query points')] + panels)
+
+
+def query_heatmaps(model: nn.Module, frame_a: np.ndarray,
+                   frame_b: np.ndarray, points: Tensor,
+                   temperature: float) -> Tensor:
+    """Encode two frames with a propagation model and give the heat maps
+    of query pixels of A over B (:func:`affinity_heatmaps`).
+
+    Args:
+        model: A propagation model (``extract_feat`` of a ``(3, H, W)``
+            0-255 BGR tensor gives ``(C, h, w)`` features), e.g. from
+            :func:`mmhvc.apis.init_model`.
+        frame_a: ``(H_a, W_a, 3)`` uint8 RGB frame holding the queries.
+        frame_b: ``(H_b, W_b, 3)`` uint8 RGB frame searched.
+        points: ``(N, 2)`` query pixels ``(x, y)`` of A.
+        temperature: Softmax temperature (> 0).
+
+    Returns:
+        ``(N, h_b, w_b)`` float32 heat maps on the model's device.
+
+    Raises:
+        ValueError: A point lies outside frame A.
+    """
+    check_rgb(frame_a, 'frame_a')
+    check_rgb(frame_b, 'frame_b')
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        feats = [
+            model.extract_feat(
+                torch.from_numpy(
+                    np.ascontiguousarray(frame[..., ::-1].transpose(
+                        2, 0, 1))).to(device)) for frame in (frame_a, frame_b)
+        ]
+    cells = pixels_to_cells(points, frame_a.shape[:2],
+                            tuple(feats[0].shape[1:]))
+    return affinity_heatmaps(feats[0], feats[1], cells, temperature)
+
+
+def correspondence_heatmap(model: nn.Module,
+                           frame_a: np.ndarray,
+                           frame_b: np.ndarray,
+                           point: Tuple[float, float],
+                           temperature: float,
+                           alpha: float = 0.6) -> np.ndarray:
+    """Where a pixel of frame A goes in frame B, drawn as a heat map.
+
+    Args:
+        model: See :func:`query_heatmaps`.
+        frame_a: ``(H_a, W_a, 3)`` uint8 RGB frame holding the query.
+        frame_b: ``(H_b, W_b, 3)`` uint8 RGB frame searched.
+        point: Query pixel ``(x, y)`` of A.
+        temperature: Softmax temperature of the affinities (> 0).
+        alpha: Opacity of the heat map colours.
+
+    Returns:
+        uint8 RGB image of height ``H_b``: A with the point, then B with
+        the heat map and its best match (:func:`draw_affinity_heatmaps`).
+
+    Raises:
+        ValueError: The point is outside frame A.
+    """
+    points = torch.tensor([point], dtype=torch.float64)
+    heatmaps = query_heatmaps(model, frame_a, frame_b, points, temperature)
+    return draw_affinity_heatmaps(
+        frame_a, frame_b, points, heatmaps.cpu(), alpha=alpha)
 
 
 def select_positive_pairs(boxes: Tensor, feat_size: Tuple[int, int],

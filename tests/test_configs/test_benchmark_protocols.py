@@ -1,6 +1,5 @@
 """The benchmark configs run each protocol as the reference does, checked on
 tiny generated videos with randomly initialised encoders."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -15,11 +14,11 @@ from mmengine.dataset import pseudo_collate
 from PIL import Image
 from scipy.io import savemat
 
+from mmhvc.datasets.synthetic import Options, write_davis
 from mmhvc.registry import DATASETS, METRICS, MODELS
 from mmhvc.utils import register_all_modules
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOL = osp.join(REPO, 'tools', 'dataset_converters', 'make_demo_davis.py')
 CONFIGS = osp.join(REPO, 'configs', 'propagation')
 
 register_all_modules()
@@ -28,15 +27,11 @@ register_all_modules()
 @pytest.fixture(scope='module')
 def demo_root(tmp_path_factory):
     """Two tiny DAVIS-layout videos with two or three objects each."""
-    spec = importlib.util.spec_from_file_location('make_demo_davis', TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
     root = str(tmp_path_factory.mktemp('davis'))
-    tool.main([
-        root, '--seed', '3', '--num-seqs', '2', '--num-train-seqs', '0',
-        '--frames', '5', '5', '--objects', '2', '3', '--size', '48x64',
-        '--train-images', '0'
-    ])
+    opts = Options(
+        seed=3, size=(48, 64), frames=(5, 5), objects=(2, 3),
+        overwrite=False)
+    write_davis(root, opts, num_val=2, num_train=0)
     return root
 
 

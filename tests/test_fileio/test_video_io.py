@@ -102,8 +102,9 @@ def test_gif_holds_the_frames_and_their_duration(tmp_path):
             np.asarray(gif.convert('RGB'))[0, 0], (80, 120, 160))
 
 
-def test_mp4_is_read_back_frame_by_frame(tmp_path):
-    out = str(tmp_path / 'clip.mp4')
+@pytest.mark.parametrize('ext', ['.mp4', '.webm'])
+def test_video_is_read_back_frame_by_frame(tmp_path, ext):
+    out = str(tmp_path / f'clip{ext}')
     frames = [coloured(v, (16, 16)) for v in (0, 60, 120, 160)]
     write_video(frames, out, fps=5)
     assert count_frames(out) == 4
@@ -115,6 +116,7 @@ def test_mp4_is_read_back_frame_by_frame(tmp_path):
                       coloured(value, (16, 16))[..., ::-1]).mean() < 8
     with pytest.raises(IndexError, match='has 4 frames'):
         list(iter_frames(out, [4]))
+    assert os.listdir(tmp_path) == [f'clip{ext}']
 
 
 def test_write_video_rejects_bad_input(tmp_path):
@@ -127,3 +129,4 @@ def test_write_video_rejects_bad_input(tmp_path):
                     str(tmp_path / 'clip.mp4'))
     with pytest.raises(ValueError, match=r'clip.avi: .*"\.avi"'):
         write_video([coloured(0)], str(tmp_path / 'clip.avi'))
+    assert os.listdir(tmp_path) == []

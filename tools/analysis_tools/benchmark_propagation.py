@@ -46,7 +46,6 @@ import os
 import os.path as osp
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from typing import (Any, Callable, ContextManager, Dict, Iterator, List,
@@ -63,6 +62,7 @@ from mmengine.structures import BaseDataElement
 from terminaltables import AsciiTable
 
 from mmhvc.apis import init_model
+from mmhvc.datasets.synthetic import write_demo_videos
 from mmhvc.fileio import is_image_file, list_frames, read_image
 from mmhvc.models.propagation import (ContextMemory, DenseBackend,
                                       LabelPropagator, WindowedBackend)
@@ -154,12 +154,8 @@ def select_videos(args: argparse.Namespace) -> Dict[str, List[str]]:
     ``floor`` mode one video)."""
     if args.data is None and not osp.isdir(osp.join(DEMO_DATA, 'JPEGImages')):
         print(f'generating the demo videos in {DEMO_DATA}', file=sys.stderr)
-        subprocess.run([
-            sys.executable,
-            osp.join(REPO, 'tools/dataset_converters/make_demo_davis.py'),
-            DEMO_DATA, '--size', '480x854', '--frames', '60', '60',
-            '--num-seqs', '2', '--num-train-seqs', '0', '--seed', '0'
-        ], check=True, stdout=sys.stderr)
+        write_demo_videos(
+            DEMO_DATA, num_videos=2, size=(480, 854), num_frames=60, seed=0)
     videos = list_videos(args.data or DEMO_DATA)
     missing = sorted(set(args.videos or []) - set(videos))
     if missing:

@@ -2,7 +2,8 @@
 
 Builds the model of a config twice, once with its
 ``HybridCorrespondenceLoss`` and once with the dense baseline
-(``mmhvc.testing.DenseHybridCorrespondenceLoss``), and runs each on random view
+(``DenseHybridCorrespondenceLoss`` of ``tests/dense_loss_oracle.py``, the
+reference the loss tests check against), and runs each on random view
 pairs of the configured crop size: warm-up steps, then timed steps of
 forward + backward + optimizer (``model.train_step``, EMA update included),
 the two variants taking turns so that load from other processes affects
@@ -24,7 +25,9 @@ Example::
 """
 import argparse
 import logging
+import os.path as osp
 import statistics
+import sys
 import time
 from typing import Callable, Dict, List, Tuple
 
@@ -37,9 +40,12 @@ from mmengine.structures import BaseDataElement
 from torch.profiler import ProfilerActivity, profile
 
 from mmhvc.models.losses import HybridCorrespondenceLoss
-from mmhvc.testing import DenseHybridCorrespondenceLoss
 from mmhvc.registry import MODELS
 from mmhvc.utils import register_all_modules
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(REPO, 'tests'))
+from dense_loss_oracle import DenseHybridCorrespondenceLoss  # noqa: E402
 
 MIB = 2.**20
 

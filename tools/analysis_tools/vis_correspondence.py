@@ -23,12 +23,11 @@ import cv2
 import numpy as np
 import torch
 from mmengine.config import DictAction
-from mmengine.utils import track_iter_progress
 
 from mmhvc.apis import init_model
 from mmhvc.fileio import iter_frames, read_image, write_image
-from mmhvc.visualization import (affinity_heatmaps, draw_affinity_heatmaps,
-                                 pixels_to_cells)
+from mmhvc.visualization import (draw_affinity_heatmaps, pixels_to_cells,
+                                 query_heatmaps)
 
 
 def parse_point(text: str) -> Tuple[float, float]:
@@ -124,27 +123,18 @@ def main() -> None:
         frames = [frame_a, limit_size(frames[1], args.max_size)[0]]
         points = points * scale
     model = init_model(args.config, args.checkpoint, args.device,
-                                   args.cfg_options)
+                       args.cfg_options)
     temperature = (
         model.propagator.temperature
         if args.temperature is None else args.temperature)
-    feats = []
-    for frame in track_iter_progress(frames):
-        tensor = torch.from_numpy(
-            np.ascontiguousarray(frame.transpose(2, 0, 1))).to(args.device)
-        feats.append(model.extract_feat(tensor))
-    cells = pixels_to_cells(points, frames[0].shape[:2],
-                            tuple(feats[0].shape[1:]))
-    heatmaps = affinity_heatmaps(feats[0], feats[1], cells, temperature)
+    frames = [np.ascontiguousarray(frame[..., ::-1]) for frame in frames]
+    heatmaps = query_heatmaps(model, frames[0], frames[1], points,
+                              temperature).cpu()
     canvas = draw_affinity_heatmaps(
-        frames[0][..., ::-1].copy(),
-        frames[1][..., ::-1].copy(),
-        points,
-        heatmaps.cpu(),
-        alpha=args.alpha)
+        frames[0], frames[1], points, heatmaps, alpha=args.alpha)
     write_image(canvas, args.out)
     print(f'\nwrote {args.out} ({len(points)} query points, temperature '
-          f'{temperature:g}, feature grid {tuple(feats[0].shape[1:])})')
+          f'{temperature:g}, feature grid {tuple(heatmaps.shape[1:])})')
 
 
 if __name__ == '__main__':

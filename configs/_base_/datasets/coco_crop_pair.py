@@ -1,20 +1,8 @@
-# COCO train2017 images, two random resized crops of each (no flip, no
-# colour jitter), as the paper trains.
+# COCO train2017 images through the crop-pair pipeline, as the paper trains.
+_base_ = ['./crop_pair_pipeline.py']
+
 dataset_type = 'StaticImageDataset'
 data_root = 'data/coco'
-
-train_pipeline = [
-    dict(type='LoadImageWithCheck'),
-    dict(
-        type='RandomResizedCropPair',
-        size=256,
-        scale=(0., 1.),
-        ratio=(3. / 4., 4. / 3.),
-        # Pillow's bilinear resize smooths when it shrinks, as the
-        # reference's torchvision crops on PIL images do; OpenCV's does not.
-        backend='pillow'),
-    dict(type='PackCropPairInputs'),
-]
 
 train_dataloader = dict(
     batch_size=128,
@@ -32,4 +20,4 @@ train_dataloader = dict(
             type=dataset_type,
             data_root=data_root,
             data_prefix=dict(img_path='train2017'),
-            pipeline=train_pipeline)))
+            pipeline=_base_.train_pipeline)))

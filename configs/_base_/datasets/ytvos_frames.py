@@ -1,20 +1,9 @@
 # Frames of the unlabelled YouTube-VOS 2018 train videos, each epoch at most
-# 80 frames per video, two random resized crops of each frame.
+# 80 frames per video, through the crop-pair pipeline.
+_base_ = ['./crop_pair_pipeline.py']
+
 dataset_type = 'VideoFrameDataset'
 data_root = 'data/youtube_vos/train_all_frames'
-
-train_pipeline = [
-    dict(type='LoadImageWithCheck'),
-    dict(
-        type='RandomResizedCropPair',
-        size=256,
-        scale=(0., 1.),
-        ratio=(3. / 4., 4. / 3.),
-        # Pillow's bilinear resize smooths when it shrinks, as the
-        # reference's torchvision crops on PIL images do; OpenCV's does not.
-        backend='pillow'),
-    dict(type='PackCropPairInputs'),
-]
 
 train_dataloader = dict(
     batch_size=128,
@@ -34,4 +23,4 @@ train_dataloader = dict(
             type=dataset_type,
             data_root=data_root,
             data_prefix=dict(img_path='JPEGImages'),
-            pipeline=train_pipeline)))
+            pipeline=_base_.train_pipeline)))

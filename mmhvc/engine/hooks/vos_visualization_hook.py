@@ -1,43 +1,13 @@
 import os.path as osp
-from contextlib import nullcontext
 from typing import Optional, Sequence
 
-import cv2
-import mmcv
 import numpy as np
 from mmengine.hooks import Hook
 from mmengine.utils import mkdir_or_exist
 
+from mmhvc.fileio import atomic_path, write_image, write_video
 from mmhvc.registry import HOOKS
-from mmhvc.fileio import atomic_path
-
-
-def overlay_masks(frame: np.ndarray, mask: np.ndarray, palette: np.ndarray,
-                  alpha: float = 0.5) -> np.ndarray:
-    """Blend a label map over a frame.
-
-    Args:
-        frame: (H, W, 3) uint8 BGR image.
-        mask: (H, W) integer label map; 0 is background and is left as it is,
-            255 (void) too.
-        palette: (256, 3) uint8 RGB colours indexed by label.
-        alpha: Opacity of the label colours.
-
-    Returns:
-        (H, W, 3) uint8 BGR image with coloured objects and their contours.
-    """
-    out = frame.copy()
-    colours = palette[:, ::-1]
-    foreground = (mask > 0) & (mask < 255)
-    blended = (1 - alpha) * frame + alpha * colours[mask]
-    out[foreground] = blended[foreground].astype(np.uint8)
-    for label in np.unique(mask[foreground]):
-        contours, _ = cv2.findContours((mask == label).astype(np.uint8),
-                                       cv2.RETR_EXTERNAL,
-                                       cv2.CHAIN_APPROX_SIMPLE)
-        cv2.drawContours(out, contours, -1,
-                         tuple(int(c) for c in colours[label]), 1)
-    return out
+from mmhvc.visualization import overlay_masks
 
 
 @HOOKS.register_module()
@@ -84,41 +54,40 @@ class VOSVisualizationHook(Hook):
             palette = sample.metainfo.get('palette')
             palette = davis_palette() if palette is None else palette
             pred = sample.pred_masks.cpu().numpy()
-            gt = sample.gt_masks.cpu().numpy() if 'gt_masks' in sample else None
+            gt = (sample.gt_masks.cpu().numpy()
+                  if 'gt_masks' in sample else None)
             self._write_sequence(root, sample.metainfo, frames, pred, gt,
                                  np.asarray(palette, dtype=np.uint8))
 
     def _write_sequence(self, root: str, metainfo: dict, frames, pred, gt,
                         palette: np.ndarray) -> None:
         """Write the overlays of one sequence; every file appears complete
-        (written under a temporary name, then renamed)."""
+        (written under a temporary name, then renamed).
+
+        Args:
+            root: Output folder.
+            metainfo: The sample's ``seq_name`` and ``frame_names``.
+            frames: ``(T, 3, H, W)`` uint8 BGR tensor.
+            pred: ``(T, H, W)`` predicted ids.
+            gt: ``(T, H, W)`` ground-truth ids, or None.
+            palette: ``(256, 3)`` uint8 RGB colours of the ids.
+        """
         seq_dir = osp.join(root, metainfo['seq_name'])
         mkdir_or_exist(seq_dir)
-        frames = frames.permute(0, 2, 3, 1).cpu().numpy()
-        video = atomic_path(f'{seq_dir}.mp4', keep_extension=True) \
-            if self.write_video else nullcontext()
-        with video as video_path:
-            writer = None
-            try:
-                for t, name in enumerate(metainfo['frame_names']):
-                    image = overlay_masks(frames[t], pred[t], palette,
-                                          self.alpha)
-                    if gt is not None:
-                        image = np.concatenate([
-                            image,
-                            overlay_masks(frames[t], gt[t], palette,
-                                          self.alpha)
-                        ], axis=1)
-                    with atomic_path(
-                            osp.join(seq_dir, f'{name}.jpg'),
-                            keep_extension=True) as image_path:
-                        mmcv.imwrite(image, image_path)
-                    if video_path is not None:
-                        if writer is None:
-                            writer = cv2.VideoWriter(
-                                video_path, cv2.VideoWriter_fourcc(*'mp4v'),
-                                self.fps, (image.shape[1], image.shape[0]))
-                        writer.write(image)
-            finally:
-                if writer is not None:
-                    writer.release()
+        frames = np.ascontiguousarray(
+            frames.permute(0, 2, 3, 1).cpu().numpy()[..., ::-1])
+        overlays = []
+        for t, name in enumerate(metainfo['frame_names']):
+            image = overlay_masks(frames[t], pred[t], palette, self.alpha)
+            if gt is not None:
+                image = np.concatenate([
+                    image,
+                    overlay_masks(frames[t], gt[t], palette, self.alpha)
+                ], axis=1)
+            with atomic_path(
+                    osp.join(seq_dir, f'{name}.jpg'),
+                    keep_extension=True) as image_path:
+                write_image(image, image_path)
+            overlays.append(image)
+        if self.write_video:
+            write_video(overlays, f'{seq_dir}.mp4', self.fps)

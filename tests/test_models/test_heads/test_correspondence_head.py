@@ -8,7 +8,8 @@ import torch.nn.functional as F
 from mmhvc.datasets.transforms import RandomResizedCropPair
 from mmhvc.models import HVCFlowLayer, HVCHead
 from mmhvc.models.losses import coord_positive_mask
-from mmhvc.testing import DenseHybridCorrespondenceLoss
+
+from dense_loss_oracle import DenseHybridCorrespondenceLoss
 
 torch.set_num_threads(1)
 

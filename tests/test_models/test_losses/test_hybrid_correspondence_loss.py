@@ -9,7 +9,8 @@ from mmhvc.models.losses import (HybridCorrespondenceLoss,
                                  coord_positive_mask, crop_bin_centres,
                                  positive_pair_sums)
 from mmhvc.registry import MODELS
-from mmhvc.testing import DenseHybridCorrespondenceLoss
+
+from dense_loss_oracle import DenseHybridCorrespondenceLoss
 
 torch.set_num_threads(1)
 

@@ -3,10 +3,10 @@
 This is the straightforward formulation, as the HVC reference computes it:
 the (N, L, L) distance matrix, positive mask and similarity matrices
 (L = H * W) are all materialised. It is kept as the single reference that
-``tests/test_models/test_losses`` compare values and gradients against and
-that ``tools/analysis_tools/benchmark_train.py`` measures the memory-saving
-implementation against. It is deliberately not registered in ``MODELS``;
-training configs use :class:`HybridCorrespondenceLoss`.
+the loss and head tests compare values and gradients against and that
+``tools/analysis_tools/benchmark_train.py`` measures the memory-saving
+implementation against. It is not part of the package and not registered
+in ``MODELS``; training configs use :class:`HybridCorrespondenceLoss`.
 """
 from typing import Tuple
 
