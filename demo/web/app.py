@@ -18,8 +18,7 @@ from mmhvc.apis import DIRECTIONS
 from .inputs import (MaskSizeError, cap_frames, check_duration,
                      demo_first_mask, frame_budget, list_demo_videos,
                      measure_speed, read_mask_upload, read_upload)
-from .session import (VideoSession, editor_mask, mask_to_layer,
-                      object_colours)
+from .session import VideoSession, brush_colours, editor_mask
 
 #: Frames between two updates of the page while a run goes on.
 UPDATE_EVERY = 2
@@ -52,10 +51,8 @@ def _error(e: Exception) -> gr.Error:
 
 
 def _editor_value(session: VideoSession, t: int) -> dict:
-    return dict(
-        background=session.rgb[t],
-        layers=[mask_to_layer(session.shown_mask(t))],
-        composite=None)
+    """Frame ``t`` with its mask drawn in, to paint corrections over."""
+    return dict(background=session.overlay(t), layers=[], composite=None)
 
 
 def _describe(session: VideoSession) -> str:
@@ -83,7 +80,7 @@ def build_app(model: nn.Module, settings: DemoSettings) -> gr.Blocks:
     demos = list(list_demo_videos(settings.demo_root))
     weights = osp.basename(settings.checkpoint) if settings.checkpoint \
         else 'random initialisation (masks show the mechanics only)'
-    colours = object_colours()
+    colours = brush_colours()
 
     with gr.Blocks(title='mmhvc: propagate masks through your video') as app:
         session = gr.State(None)
@@ -111,21 +108,21 @@ def build_app(model: nn.Module, settings: DemoSettings) -> gr.Blocks:
                           elem_id='frame-slider')
         with gr.Row():
             editor = gr.ImageEditor(
-                label='Paint the objects (object k: the k-th colour; the '
-                'eraser removes)',
+                label='Paint over the mask: black paints background, '
+                'the k-th colour object k',
                 type='numpy',
                 image_mode='RGBA',
                 sources=(),
                 layers=gr.LayerOptions(allow_additional_layers=False),
                 transforms=(),
                 format='png',
-                brush=gr.Brush(colors=colours, color_mode='fixed',
-                               default_size=6),
+                brush=gr.Brush(colors=colours, default_color=colours[1],
+                               color_mode='fixed', default_size=6),
                 eraser=gr.Eraser(default_size=6),
                 elem_id='editor')
             result = gr.Image(
                 label='Result (click a point for its heat map)',
-                interactive=False, elem_id='result-frame')
+                interactive=False, height=360, elem_id='result-frame')
         with gr.Row():
             mask_file = gr.File(
                 label='or upload the mask PNG of this frame',
@@ -180,8 +177,8 @@ def build_app(model: nn.Module, settings: DemoSettings) -> gr.Blocks:
                 mp4_out = gr.File(label='Overlay (mp4)', interactive=False,
                                   elem_id='download-mp4')
         with gr.Row():
-            target = gr.Number(None, precision=0,
-                               label='Heat map in frame (empty: the next)',
+            target = gr.Number(-1, precision=0, minimum=-1,
+                               label='Heat map in frame (-1: the next)',
                                elem_id='heatmap-target')
             heatmap = gr.Image(label='Correspondence heat map',
                                interactive=False, elem_id='heatmap')
@@ -239,8 +236,7 @@ def build_app(model: nn.Module, settings: DemoSettings) -> gr.Blocks:
             t = int(t)
             return _editor_value(video, t), video.overlay(t)
 
-        frame.release(show_frame, [session, frame], [editor, result])
-        frame.input(show_frame, [session, frame], [editor, result])
+        frame.change(show_frame, [session, frame], [editor, result])
 
         def upload_mask(video: Optional[VideoSession], t: float,
                         path: Optional[str], resize_mask: bool):
@@ -282,7 +278,7 @@ def build_app(model: nn.Module, settings: DemoSettings) -> gr.Blocks:
                 raise gr.Error('open a video first')
             t = int(t)
             try:
-                video.annotate(t, editor_mask(painted, video.size))
+                video.annotate(t, editor_mask(painted, video.shown_mask(t)))
                 settings_ = dict(context_size=int(context), topk=int(k),
                                  radius=float(rad),
                                  temperature=float(temp))
@@ -320,7 +316,7 @@ def build_app(model: nn.Module, settings: DemoSettings) -> gr.Blocks:
             if video is None:
                 raise gr.Error('open a video first')
             t = int(t)
-            b = int(other) if other is not None else min(
+            b = int(other) if other is not None and other >= 0 else min(
                 t + 1, len(video.frames) - 1)
             try:
                 return video.heatmap(t, b, tuple(evt.index), float(temp))

@@ -30,67 +30,59 @@ NUM_OBJECTS = 10
 PAINT_ALPHA = 64
 
 
-def object_colours(num: int = NUM_OBJECTS) -> List[str]:
-    """``'#rrggbb'`` colours of object ids 1..num (DAVIS palette)."""
-    return ['#%02x%02x%02x' % tuple(c) for c in davis_palette()[1:num + 1]]
+def brush_colours(num: int = NUM_OBJECTS) -> List[str]:
+    """``'#rrggbb'`` colours of the brush: black paints the background,
+    then object ids 1..num in the DAVIS palette."""
+    return ['#%02x%02x%02x' % tuple(c) for c in davis_palette()[:num + 1]]
 
 
-def layer_to_mask(layer: np.ndarray, num: int = NUM_OBJECTS) -> np.ndarray:
-    """The label map a painted layer shows.
+def layer_to_ids(layer: np.ndarray, num: int = NUM_OBJECTS) -> np.ndarray:
+    """The ids painted on a layer with :func:`brush_colours`.
 
-    A pixel whose alpha is at least :data:`PAINT_ALPHA` belongs to the
-    object of the nearest colour of :func:`object_colours` (brush strokes
-    are antialiased at their edges); others are background.
+    A pixel whose alpha is at least :data:`PAINT_ALPHA` gets the id of the
+    nearest brush colour (strokes are antialiased at their edges).
 
     Args:
         layer: ``(H, W, 4)`` uint8 RGBA.
         num: Number of object colours.
 
     Returns:
-        ``(H, W)`` uint8 ids.
+        ``(H, W)`` int16 ids, -1 where nothing is painted.
     """
     layer = np.asarray(layer)
     if layer.ndim != 3 or layer.shape[2] != 4:
         raise ValueError(f'a painted layer must be (H, W, 4) RGBA, got '
                          f'{layer.shape}')
-    colours = davis_palette()[1:num + 1].astype(np.int32)
+    colours = davis_palette()[:num + 1].astype(np.int32)
     rgb = layer[..., :3].astype(np.int32)
     distance = ((rgb[..., None, :] - colours)**2).sum(-1)
-    ids = (distance.argmin(-1) + 1).astype(np.uint8)
-    return np.where(layer[..., 3] >= PAINT_ALPHA, ids, 0).astype(np.uint8)
+    return np.where(layer[..., 3] >= PAINT_ALPHA, distance.argmin(-1),
+                    -1).astype(np.int16)
 
 
-def mask_to_layer(mask: np.ndarray) -> np.ndarray:
-    """``(H, W, 4)`` RGBA layer painting each object of ``mask`` in its
-    DAVIS colour (transparent background), the inverse of
-    :func:`layer_to_mask` for ids up to :data:`NUM_OBJECTS`."""
-    layer = np.zeros((*mask.shape, 4), np.uint8)
-    layer[..., :3] = davis_palette()[mask]
-    layer[..., 3] = np.where((mask > 0) & (mask < 255), 255, 0)
-    return layer
-
-
-def editor_mask(value: Optional[dict], size: Tuple[int, int]) -> np.ndarray:
-    """The label map painted in an image editor's value.
+def editor_mask(value: Optional[dict], base: np.ndarray) -> np.ndarray:
+    """The label map of a frame after painting over ``base``.
 
     Args:
         value: ``{'background': ..., 'layers': [(H, W, 4), ...], ...}``
             as Gradio's ``ImageEditor`` gives it (numpy, RGBA), or None.
-        size: ``(H, W)`` of the frame.
+        base: ``(H, W)`` uint8 ids the frame had before painting.
 
     Returns:
-        ``(H, W)`` uint8 ids; later layers paint over earlier ones.
+        ``(H, W)`` uint8 ids: ``base`` with the painted pixels replaced
+        (later layers over earlier ones).
     """
-    mask = np.zeros(size, np.uint8)
+    mask = base.copy()
     for k, layer in enumerate((value or {}).get('layers') or []):
         if layer is None:
             continue
-        if tuple(layer.shape[:2]) != tuple(size):
+        if tuple(layer.shape[:2]) != base.shape:
             raise ValueError(
                 f'painted layer {k + 1} is {layer.shape[1]}x'
-                f'{layer.shape[0]} (WxH), the frame {size[1]}x{size[0]}')
-        painted = layer_to_mask(layer)
-        mask = np.where(painted > 0, painted, mask)
+                f'{layer.shape[0]} (WxH), the frame {base.shape[1]}x'
+                f'{base.shape[0]}')
+        painted = layer_to_ids(layer)
+        mask = np.where(painted >= 0, painted, mask).astype(np.uint8)
     return mask
 
 
