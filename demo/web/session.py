@@ -135,7 +135,8 @@ class VideoSession:
 
     def annotate(self, t: int, mask: np.ndarray) -> bool:
         """Take ``mask`` as frame ``t``'s annotation when it differs from
-        :meth:`shown_mask`; the first annotation sets the start frame.
+        :meth:`shown_mask` (so an untouched frame is no annotation); the
+        first annotation sets the start frame.
 
         Returns:
             Whether the annotations changed.
@@ -149,10 +150,6 @@ class VideoSession:
         if np.array_equal(mask, self.shown_mask(t)):
             return False
         if self.start is None:
-            if not mask.any():
-                raise ValueError(
-                    f'the mask of frame {t} is empty: paint an object or '
-                    'upload a mask first')
             self.start = t
         self.annotations[t] = mask.astype(np.uint8)
         return True
