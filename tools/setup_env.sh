@@ -79,9 +79,9 @@ if ! has "import mmseg.models"; then
     $PIP install -q "mmsegmentation==1.2.2" ftfy regex
 fi
 
-# The web demo's Flask (requirements/optional.txt) and selenium for its
+# The web demo's Gradio (requirements/optional.txt) and selenium for its
 # browser test (tests/test_demo/test_web_demo.py skips without them).
-if ! has "import flask, selenium"; then
+if ! has "import gradio, selenium"; then
     log "installing the optional requirements and selenium"
     $PIP install -q -r "$MMHVC_ROOT/requirements/optional.txt" selenium
 fi

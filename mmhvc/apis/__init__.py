@@ -1,3 +1,8 @@
-from .inference import init_model, propagate_mask, read_first_mask, read_video
+from .inference import (init_model, propagate_mask, propagate_masks,
+                        read_first_mask, read_video)
+from .mask_propagation import DIRECTIONS, SETTINGS, MaskPropagation
 
-__all__ = ['init_model', 'propagate_mask', 'read_first_mask', 'read_video']
+__all__ = [
+    'DIRECTIONS', 'MaskPropagation', 'SETTINGS', 'init_model',
+    'propagate_mask', 'propagate_masks', 'read_first_mask', 'read_video'
+]

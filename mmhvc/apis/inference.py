@@ -1,18 +1,19 @@
-"""Propagate a first-frame mask through a user's own video."""
+"""Build a propagation model and propagate masks through a user's own
+video."""
 import os.path as osp
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import mmcv
 import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.structures import BaseDataElement
 from torch import nn
 
 from mmhvc.checkpoint import load_model_weights
 from mmhvc.fileio import iter_frames, list_frames
 from mmhvc.registry import MODELS
+from .mask_propagation import MaskPropagation
 
 
 def init_model(config: Union[str, Config],
@@ -87,6 +88,45 @@ def read_video(path: str) -> Tuple[List[np.ndarray], List[str]]:
 
 
 @torch.no_grad()
+def propagate_masks(model: nn.Module,
+                    frames: Sequence[np.ndarray],
+                    annotations: Dict[int, np.ndarray],
+                    direction: str = 'forward',
+                    start: Optional[int] = None,
+                    settings: Optional[dict] = None,
+                    short_side: Optional[int] = None,
+                    progress: Optional[Callable[[int], None]] = None
+                    ) -> np.ndarray:
+    """Propagate the masks annotated in some frames to the other frames.
+
+    Propagation goes from the ``start`` frame forward to the last frame
+    and/or backward to frame 0. Each other annotated frame corrects the
+    result there: its mask replaces it, and the frame becomes a long-term
+    frame of the context (every later query compares with it in full, as
+    with the start frame). See :class:`MaskPropagation`, which the web demo
+    drives run after run with the same results.
+
+    Args:
+        model: A model from :func:`init_model`.
+        frames: T frames, (H, W, 3) uint8 BGR.
+        annotations: Frame index -> (H, W) uint8 object ids (0 background,
+            255 void, which is treated as background).
+        direction: ``'forward'``, ``'backward'`` or ``'both'``.
+        start: The annotated frame to start from; None: the first annotated
+            frame (the last one for ``'backward'``).
+        settings: Overrides of the propagator's ``context_size``, ``topk``,
+            ``radius`` and ``temperature``.
+        short_side: Encode frames resized to this short side (never
+            enlarged); None: at their size.
+        progress: Called with each frame index as its mask is ready.
+
+    Returns:
+        (T, H, W) uint8 object ids; 0 in the frames no pass reaches.
+    """
+    runner = MaskPropagation(model, frames, settings, short_side)
+    return runner.run(annotations, direction, start, progress)
+
+
 def propagate_mask(model: nn.Module, frames: Sequence[np.ndarray],
                    first_mask: np.ndarray) -> np.ndarray:
     """Propagate the object masks of the first frame to all frames.
@@ -105,21 +145,9 @@ def propagate_mask(model: nn.Module, frames: Sequence[np.ndarray],
         raise ValueError(
             f'the first-frame mask is {first_mask.shape[1]}x'
             f'{first_mask.shape[0]} (WxH) but the frames are {width}x{height}')
-    given = np.where(first_mask == 255, 0, first_mask).astype(np.uint8)
-    object_ids = sorted(int(i) for i in np.unique(given) if i != 0)
-    if not object_ids:
+    if not np.any((first_mask > 0) & (first_mask < 255)):
         raise ValueError('the first-frame mask is empty: no object to track')
-    device = next(model.parameters()).device
-    video = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2)
-    sample = BaseDataElement(
-        metainfo=dict(
-            given_frames=[0],
-            object_ids=object_ids,
-            given_object_ids=[object_ids],
-            ori_shape=(height, width)),
-        given_masks=torch.from_numpy(given)[None].to(device))
-    return model.propagate_video(video.to(device),
-                                 sample)['pred_masks'].numpy()
+    return propagate_masks(model, frames, {0: first_mask})
 
 
 def read_first_mask(path: str, size: Optional[Tuple[int, int]] = None

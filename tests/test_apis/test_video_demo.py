@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmhvc.apis import read_first_mask, read_video
+from mmhvc.apis import (init_model, propagate_masks, read_first_mask,
+                        read_video)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'propagation', 'demo_davis_r18.py')
@@ -32,6 +33,11 @@ def moving_square_video(path, num_frames=5, size=(40, 56)):
     return mask
 
 
+def moved(mask, t):
+    """The mask of frame ``t`` of :func:`moving_square_video`."""
+    return np.roll(mask, 4 * t, axis=1)
+
+
 def save_mask(path, mask):
     image = Image.fromarray(mask, mode='P')
     image.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
@@ -52,6 +58,7 @@ def video(tmp_path_factory):
     mask = moving_square_video(path)
     save_mask(str(root / 'first.png'), mask)
     save_mask(str(root / 'small.png'), mask[::2, ::2])
+    save_mask(str(root / 'last.png'), moved(mask, 4))
     ckpt = str(root / 'random.pth')
     subprocess.run([
         sys.executable, 'tools/analysis_tools/random_init_checkpoint.py',
@@ -76,6 +83,30 @@ def test_video_file_gives_one_mask_per_frame_and_overlay(video, tmp_path):
     assert len(frames) == 5 and frames[0].shape == (40, 56, 3)
     assert 'propagated 5 frames in ' in result.stdout
     assert ' frames/s' in result.stdout
+
+
+def test_start_frame_and_backward_propagation(video, tmp_path):
+    root, ckpt = video
+    out = str(tmp_path / 'out')
+    result = run(str(root / 'clip.mp4'), str(root / 'last.png'), CONFIG,
+                 ckpt, '--out', out, '--start-frame', '4', '--direction',
+                 'backward')
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'propagated 5 frames in ' in result.stdout
+    written = np.stack([
+        np.array(Image.open(osp.join(out, 'masks', f'{t:05d}.png')))
+        for t in range(5)
+    ])
+    frames, _ = read_video(str(root / 'clip.mp4'))
+    last, _ = read_first_mask(str(root / 'last.png'))
+    expected = propagate_masks(
+        init_model(CONFIG, ckpt), frames, {4: last}, 'backward')
+    np.testing.assert_array_equal(written, expected)
+    np.testing.assert_array_equal(written[4], last)
+    result = run(str(root / 'clip.mp4'), str(root / 'last.png'), CONFIG,
+                 ckpt, '--out', out, '--start-frame', '5')
+    assert result.returncode != 0
+    assert '--start-frame 5 is outside the video' in result.stderr
 
 
 def test_mask_of_another_size_is_refused_or_resized(video, tmp_path):

@@ -1,5 +1,11 @@
-"""demo/web_demo.py in a real browser: headless Chromium drives the page
-from upload to downloaded masks, which must equal ``propagate_mask``'s."""
+"""demo/web_demo.py in a real browser: headless Chromium drives the Gradio
+page through painting, propagating, correcting a middle frame and
+propagating again, and a backward run from a middle frame; the downloaded
+masks must equal :func:`mmhvc.apis.propagate_masks` on the same inputs.
+
+Set ``WEB_DEMO_SCREENSHOTS`` to a folder to keep the screenshots of both
+states there (``docs/figures`` holds those of docs/demo.md).
+"""
 import io
 import os
 import os.path as osp
@@ -13,18 +19,22 @@ import zipfile
 import numpy as np
 import pytest
 from PIL import Image
-from web_demo_utils import CONFIG, NUM_FRAMES, REPO, SIZE, save_indexed
+from web_demo_utils import CONFIG, REPO
 
-from mmhvc.apis import (init_model, propagate_mask, read_first_mask,
+from mmhvc.apis import (init_model, propagate_masks, read_first_mask,
                         read_video)
 
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
 CHROMEDRIVER = shutil.which('chromedriver')
+#: The demo videos the server generates: 16 frames of 96 x 160.
+NUM_FRAMES, SIZE = 16, (96, 160)
+#: What the page propagates with unless told otherwise.
+PAGE_SHORT_SIDE = 480
 
 
 def require_browser():
     """Skip, saying why, where the browser test cannot run."""
-    for module in ('flask', 'selenium'):
+    for module in ('gradio', 'selenium'):
         try:
             __import__(module)
         except ImportError:
@@ -35,10 +45,12 @@ def require_browser():
                     '(apt-get install chromium chromium-driver)')
 
 
-@pytest.fixture
-def web_demo(checkpoint, tmp_path):
-    """The URL of a web demo server on a free port of 127.0.0.1."""
+@pytest.fixture(scope='module')
+def web_demo(checkpoint, tmp_path_factory):
+    """``(url, demo root)`` of a web demo server on a free port of
+    127.0.0.1, with generated demo videos."""
     require_browser()
+    tmp_path = tmp_path_factory.mktemp('web_demo')
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1')
     log = tmp_path / 'server.log'
     with open(log, 'w') as out:
@@ -53,10 +65,10 @@ def web_demo(checkpoint, tmp_path):
         url = wait_for(
             lambda: process.poll() is not None or re.search(
                 r'http://127\.0\.0\.1:\d+', log.read_text()),
-            timeout=120, what='the server to start')
+            timeout=180, what='the server to start')
         if process.poll() is not None:
             pytest.fail('the web demo exited:\n' + log.read_text())
-        yield url.group(0)
+        yield url.group(0), str(tmp_path / 'work' / 'demo_davis')
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -70,7 +82,7 @@ def browser(tmp_path):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ('--headless=new', '--no-sandbox', '--disable-dev-shm-usage',
-                 '--disable-gpu', '--window-size=1200,1500'):
+                 '--window-size=1300,2100'):
         options.add_argument(flag)
     downloads = str(tmp_path / 'downloads')
     os.makedirs(downloads)
@@ -85,56 +97,65 @@ def browser(tmp_path):
     driver.quit()
 
 
-def wait_for(condition, timeout=60., what='the page'):
+def wait_for(condition, timeout=120., what='the page'):
     deadline = time.time() + timeout
     while time.time() < deadline:
         value = condition()
         if value:
             return value
-        time.sleep(0.1)
+        time.sleep(0.2)
     raise TimeoutError(f'waited {timeout:.0f} s for {what}')
 
 
-def read_masks(path):
-    """Frame name -> ids of a zip of indexed PNGs."""
-    with zipfile.ZipFile(path) as f:
-        return {
-            osp.splitext(name)[0]:
-            np.asarray(Image.open(io.BytesIO(f.read(name))))
-            for name in f.namelist()
-        }
-
-
-def run_and_download(browser, find, button=None):
-    """Press Propagate (or ``button``), wait for the result and download
-    the masks."""
+def css(browser, selector):
     from selenium.webdriver.common.by import By
-    link = find(By.ID, 'download-masks')
-    before = link.get_attribute('href')
-    (button or find(By.ID, 'run')).click()
-    wait_for(lambda: link.get_attribute('href') != before and
-             find(By.ID, 'step-result').is_displayed(),
-             what='the propagation to finish')
-    assert 'done' in find(By.ID, 'progress-text').text
-    assert find(By.ID, 'progress').get_attribute('value') == str(NUM_FRAMES)
-    find(By.ID, 'download-masks').click()
-    archive = osp.join(browser.downloads, 'masks.zip')
-    wait_for(lambda: osp.isfile(archive), what='the masks download')
-    masks = read_masks(archive)
-    os.remove(archive)
-    assert sorted(masks) == [f'{t:05d}' for t in range(NUM_FRAMES)]
-    return np.stack([masks[f'{t:05d}'] for t in range(NUM_FRAMES)])
+    return browser.find_element(By.CSS_SELECTOR, selector)
 
 
-def brush(browser, canvas, points):
-    """Drag the mouse through frame pixels ``points`` ``(x, y)``."""
+def text_of(browser, elem_id):
+    return css(browser, f'#{elem_id}').text
+
+
+def open_demo(browser, url, name):
+    from selenium.webdriver.common.by import By
+    browser.get(url)
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR,
+                                           '#demo-name label'),
+             what='the page to load')
+    for label in browser.find_elements(By.CSS_SELECTOR, '#demo-name label'):
+        if label.text == name:
+            label.click()
+    css(browser, '#open-video').click()
+    wait_for(lambda: f'{NUM_FRAMES} frames' in text_of(browser, 'video-info'),
+             what='the video to open')
+
+
+def go_to_frame(browser, t):
+    from selenium.webdriver.common.keys import Keys
+    box = css(browser, '#frame-slider input[type="number"]')
+    box.send_keys(Keys.CONTROL, 'a')
+    box.send_keys(str(t), Keys.TAB)
+    time.sleep(1.5)  # the editor reloads the frame
+
+
+def upload_mask(browser, path):
+    css(browser, '#mask-file input[type="file"]').send_keys(path)
+    wait_for(lambda: 'Start frame' in text_of(browser, 'video-info'),
+             what='the uploaded mask')
+    time.sleep(1)
+
+
+def paint(browser, points):
+    """Drag the brush (object 1's colour) through frame pixels ``points``
+    ``(x, y)``; the canvas shows the frame centred, zoomed 3 times."""
     from selenium.webdriver.common.action_chains import ActionChains
-    scale = canvas.size['width'] / SIZE[1]
+    css(browser, '#editor button[aria-label="Brush"]').click()
+    canvas = browser.find_elements('css selector', '#editor canvas')[-1]
+    zoom = int(css(browser, '#editor .zoom-number').text.rstrip('%')) / 100
 
     def offset(x, y):
-        # from the canvas centre, in CSS pixels, to the pixel's centre
-        return (round((x + 0.5) * scale - canvas.size['width'] / 2),
-                round((y + 0.5) * scale - canvas.size['height'] / 2))
+        return (round((x + 0.5 - SIZE[1] / 2) * zoom),
+                round((y + 0.5 - SIZE[0] / 2) * zoom))
 
     actions = ActionChains(browser)
     actions.move_to_element_with_offset(canvas, *offset(*points[0]))
@@ -142,69 +163,128 @@ def brush(browser, canvas, points):
     for point in points[1:]:
         actions.move_to_element_with_offset(canvas, *offset(*point))
     actions.release().perform()
+    time.sleep(0.5)
 
 
-def test_paint_or_upload_mask_run_download_in_chromium(
-        web_demo, browser, clip, checkpoint, tmp_path):
-    from selenium.webdriver.common.by import By
-    video, mask_png, first_mask = clip
+def propagate_and_download(browser):
+    """Press Propagate, wait for the run and download its masks."""
+    before = text_of(browser, 'status')
+    css(browser, '#run').click()
+    wait_for(lambda: text_of(browser, 'status') != before and
+             text_of(browser, 'status').startswith('Done'),
+             what='the propagation to finish')
+    link = wait_for(lambda: [
+        a for a in browser.find_elements('css selector',
+                                         '#download-masks a')
+        if a.get_attribute('href')
+    ], what='the masks link')[0]
+    link.click()
+    archive = osp.join(browser.downloads, 'masks.zip')
+    wait_for(lambda: osp.isfile(archive), what='the masks download')
+    time.sleep(0.5)
+    with zipfile.ZipFile(archive) as f:
+        masks = {
+            osp.splitext(name)[0]:
+            np.asarray(Image.open(io.BytesIO(f.read(name))))
+            for name in f.namelist()
+        }
+    os.remove(archive)
+    assert sorted(masks) == [f'{t:05d}' for t in range(NUM_FRAMES)]
+    return np.stack([masks[f'{t:05d}'] for t in range(NUM_FRAMES)])
+
+
+def demo_inputs(root, name):
+    frames, _ = read_video(osp.join(root, 'JPEGImages', '480p', name))
+    masks = [
+        read_first_mask(
+            osp.join(root, 'Annotations', '480p', name, f'{t:05d}.png'))[0]
+        for t in range(NUM_FRAMES)
+    ]
+    return frames, masks
+
+
+def page_settings(model):
+    propagator = model.propagator
+    return dict(
+        context_size=propagator.context_size,
+        topk=propagator.topk,
+        radius=propagator.radius,
+        temperature=propagator.temperature)
+
+
+def screenshot(browser, name, tmp_path):
+    folder = os.environ.get('WEB_DEMO_SCREENSHOTS', str(tmp_path))
+    path = osp.join(folder, name)
+    assert browser.save_screenshot(path)
+    assert Image.open(path).size[0] > 0
+
+
+def test_paint_propagate_correct_and_propagate_again(
+        web_demo, browser, checkpoint, tmp_path):
+    url, root = web_demo
     model = init_model(CONFIG, checkpoint)
-    frames, _ = read_video(video)
-    browser.get(web_demo)
-    find = browser.find_element
-    assert 'random.pth' in find(By.ID, 'model-info').text
+    frames, truth = demo_inputs(root, 'demo00')
+    open_demo(browser, url, 'demo00')
+    assert 'random.pth' in text_of(browser, 'model-info')
+    assert 'Start frame 0' in text_of(browser, 'video-info')
 
-    find(By.ID, 'video-file').send_keys(video)
-    wait_for(lambda: f'{NUM_FRAMES} frames' in find(By.ID, 'video-info').text,
-             what='the video to be read')
+    # a stroke of object 1 over frame 0's mask, 6 frame pixels wide
+    paint(browser, [(30, 80), (45, 80), (60, 80)])
+    first = propagate_and_download(browser)
+    assert 'Done: 16 frames' in text_of(browser, 'status')
+    painted = first[0]
+    assert (painted[80, 32:59] == 1).all()
+    np.testing.assert_array_equal(painted[:70], truth[0][:70])
+    settings = page_settings(model)
+    np.testing.assert_array_equal(
+        first,
+        propagate_masks(model, frames, {0: painted}, settings=settings,
+                        short_side=PAGE_SHORT_SIDE))
 
-    # two objects painted with the brush (6 frame pixels wide)
-    canvas = find(By.ID, 'paint-canvas')
-    brush(browser, canvas, [(12, 14), (16, 14), (20, 14)])
-    find(By.ID, 'add-object').click()
-    brush(browser, canvas, [(36, 44), (40, 44)])
-    masks = run_and_download(browser, find)
-    painted = masks[0]
-    assert set(np.unique(painted)) == {0, 1, 2}
-    assert (painted[14, 12:21] == 1).all() and (painted[44, 36:41] == 2).all()
-    assert painted[14, 26] == painted[6, 16] == painted[44, 46] == 0
-    np.testing.assert_array_equal(masks,
-                                  propagate_mask(model, frames, painted))
+    # correct frame 8 with its true mask, propagate again from there
+    go_to_frame(browser, 8)
+    upload_mask(browser,
+                osp.join(root, 'Annotations', '480p', 'demo00', '00008.png'))
+    assert 'corrected frames [8]' in text_of(browser, 'video-info')
+    again = propagate_and_download(browser)
+    assert 'Done: 8 frames' in text_of(browser, 'status')
+    np.testing.assert_array_equal(again[:8], first[:8])
+    np.testing.assert_array_equal(again[8], truth[8])
+    np.testing.assert_array_equal(
+        again,
+        propagate_masks(model, frames, {0: painted, 8: truth[8]},
+                        settings=settings, short_side=PAGE_SHORT_SIDE))
 
-    # the mask PNG instead
-    find(By.CSS_SELECTOR, 'input[name="mask-source"][value="file"]').click()
-    find(By.ID, 'mask-file').send_keys(mask_png)
-    masks = run_and_download(browser, find)
-    np.testing.assert_array_equal(masks,
-                                  propagate_mask(model, frames, first_mask))
-
-    # a mask of half the size: a message on the page offers the resize
-    small = str(tmp_path / 'small.png')
-    save_indexed(small, first_mask[::2, ::2])
-    find(By.ID, 'mask-file').send_keys(small)
-    find(By.ID, 'run').click()
-    message = find(By.ID, 'message')
-    wait_for(lambda: message.is_displayed() and 'small.png is 32x32' in
-             message.text, what='the message about the mask size')
-    action = find(By.ID, 'message-action')
-    assert action.text == 'Resize the mask and run'
-    masks = run_and_download(browser, find, action)
-    resized, _ = read_first_mask(small, size=SIZE)
-    np.testing.assert_array_equal(masks,
-                                  propagate_mask(model, frames, resized))
-
-    browser.execute_script(
-        'const s = document.getElementById("frame-slider");'
-        's.value = 3; s.dispatchEvent(new Event("input"));')
-    frame = find(By.ID, 'overlay-frame')
-    wait_for(lambda: frame.get_attribute('src').endswith('/frame/3') and
-             browser.execute_script(
-                 'return arguments[0].complete && arguments[0].naturalWidth',
-                 frame), what='frame 3 of the overlay')
-    assert find(By.ID, 'frame-index').text == '3'
-    frame.click()
-    wait_for(lambda: find(By.ID, 'heatmap-box').is_displayed(),
+    # the heat map of a point of frame 8
+    css(browser, '#result-frame img').click()
+    wait_for(lambda: browser.find_elements('css selector', '#heatmap img'),
              what='the correspondence heat map')
-    screenshot = str(tmp_path / 'web_demo.png')
-    assert browser.save_screenshot(screenshot)
-    assert Image.open(screenshot).size[0] > 0
+    screenshot(browser, 'web_demo.png', tmp_path)
+
+
+def test_annotate_a_middle_frame_and_propagate_backward(
+        web_demo, browser, checkpoint, tmp_path):
+    url, root = web_demo
+    model = init_model(CONFIG, checkpoint)
+    frames, truth = demo_inputs(root, 'demo01')
+    open_demo(browser, url, 'demo01')
+    css(browser, '#clear').click()
+    wait_for(lambda: 'Paint the objects' in text_of(browser, 'video-info'),
+             what='the annotations to be cleared')
+    go_to_frame(browser, 10)
+    upload_mask(browser,
+                osp.join(root, 'Annotations', '480p', 'demo01', '00010.png'))
+    assert 'Start frame 10' in text_of(browser, 'video-info')
+    for label in browser.find_elements('css selector', '#direction label'):
+        if label.text == 'backward':
+            label.click()
+    masks = propagate_and_download(browser)
+    assert 'Done: 11 frames' in text_of(browser, 'status')
+    assert not masks[11:].any()
+    np.testing.assert_array_equal(masks[10], truth[10])
+    np.testing.assert_array_equal(
+        masks,
+        propagate_masks(model, frames, {10: truth[10]}, 'backward',
+                        settings=page_settings(model),
+                        short_side=PAGE_SHORT_SIDE))
+    screenshot(browser, 'web_demo_backward.png', tmp_path)

@@ -300,7 +300,7 @@ def kernel_products(backend: WindowedBackend, memory: ContextMemory,
                       query.device)
     tiles = backend.query_tiles(height, width, query.device, query.dtype)
     span = plan.slots.stop - plan.slots.start
-    long_terms = {g.long_term for g in plan.groups} - {None}
+    long_terms = {s for g in plan.groups for s in g.long_term}
     num_pos = height * width
     pairs = sum(tile.size * span for tile in tiles) + \
         len(long_terms) * num_pos * num_pos

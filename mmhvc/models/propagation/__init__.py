@@ -4,12 +4,13 @@ from .context_memory import ContextMemory
 from .dense import DenseBackend
 from .label_propagator import LabelPropagator
 from .propagation_model import LabelPropagationSegmentor
-from .streaming import StreamingPropagator
+from .streaming import StreamingPropagator, StreamState
 from .windowed import WindowedBackend
 
 __all__ = [
     'BaseLabelCodec', 'ContextMemory', 'DenseBackend', 'KeypointCodec',
     'LabelPropagationSegmentor', 'LabelPropagator', 'MaskCodec',
-    'StreamingPropagator', 'WindowedBackend', 'heatmaps_to_keypoints',
+    'StreamState', 'StreamingPropagator', 'WindowedBackend',
+    'heatmaps_to_keypoints',
     'keypoints_to_heatmaps'
 ]

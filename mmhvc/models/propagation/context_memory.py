@@ -1,9 +1,23 @@
 """Bounded per-video store of frame features and soft labels."""
 import heapq
-from typing import Dict, Iterable, List, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
+
+
+def check_long_term(context: Sequence[int], num_long_term: int) -> None:
+    """Check that a context of frame indices is not empty and starts with
+    ``num_long_term`` distinct long-term frames (at least one)."""
+    if len(context) == 0:
+        raise ValueError('a context must hold at least one frame')
+    if not 1 <= num_long_term <= len(context):
+        raise ValueError(
+            f'a context of {len(context)} frames cannot start with '
+            f'{num_long_term} long-term frames (at least one)')
+    if len(set(context[:num_long_term])) < num_long_term:
+        raise ValueError('the long-term frames of a context must be '
+                         f'distinct, got {list(context[:num_long_term])}')
 
 
 class ContextMemory:
@@ -93,6 +107,11 @@ class ContextMemory:
         """Indices of the frames held, in insertion order."""
         return list(self._slots)
 
+    @property
+    def slots(self) -> Dict[int, int]:
+        """A copy of the map from each held frame to its slot."""
+        return dict(self._slots)
+
     def __contains__(self, frame: int) -> bool:
         return frame in self._slots
 
@@ -103,10 +122,16 @@ class ContextMemory:
                            f'(held: {sorted(self._slots)})')
         return self._slots[frame]
 
-    def add(self, frame: int, feat: Tensor, label: Tensor) -> None:
+    def add(self,
+            frame: int,
+            feat: Tensor,
+            label: Tensor,
+            slot: Optional[int] = None) -> None:
         """Store ``feat`` ``(C, h, w)`` and ``label`` ``(L, h, w)`` of a frame.
 
-        Storing a frame that is already held overwrites it in place.
+        Storing a frame that is already held overwrites it in place. A new
+        frame goes to the lowest free slot, or to ``slot`` when given (a
+        free one; to rebuild a memory as it was, see :attr:`slots`).
         """
         if feat.shape[1:] != self.feats.shape[1:3] or \
                 feat.shape[0] != self.feats.shape[3]:
@@ -119,6 +144,13 @@ class ContextMemory:
                 f'frame {frame}: labels of shape {tuple(label.shape)} do not '
                 f'fit the memory (L, h, w) = '
                 f'{(self.labels.shape[2], *self.feats.shape[1:3])}')
+        if slot is not None and frame not in self._slots:
+            if slot not in self._free:
+                raise ValueError(f'frame {frame}: slot {slot} is not free '
+                                 f'(free: {sorted(self._free)})')
+            self._free.remove(slot)
+            heapq.heapify(self._free)
+            self._slots[frame] = slot
         if frame not in self._slots:
             if not self._free:
                 raise RuntimeError(

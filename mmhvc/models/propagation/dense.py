@@ -2,19 +2,19 @@
 
 Every query position is compared with every position of every context
 frame; positions of the short-term frames outside the spatial radius are
-set to ``-inf`` (the long-term frame stays unrestricted unless
+set to ``-inf`` (the long-term frames stay unrestricted unless
 ``restrict_long_term``); the ``topk`` best over the whole context, in
 context order and with its repeated frames, are softmax-weighted with
 ``temperature`` and their soft labels summed. It is the specification that
 the windowed backend is tested against, and the default on CUDA, where it
 runs as a few large matrix products per frame.
 """
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import torch
 from torch import Tensor
 
-from .context_memory import ContextMemory
+from .context_memory import ContextMemory, check_long_term
 
 
 class DenseBackend:
@@ -26,7 +26,7 @@ class DenseBackend:
             ``(y - y')**2 + (x - x')**2 < radius**2``.
         topk: Number of neighbours per query position.
         temperature: Softmax temperature of the dot products.
-        restrict_long_term: Restrict the long-term frame to the radius too.
+        restrict_long_term: Restrict the long-term frames to the radius too.
         query_chunk: Query positions scored at once; the scores of a chunk
             take ``query_chunk * N * h * w`` elements for a context of ``N``
             frames, so memory stays bounded whatever the grid.
@@ -47,15 +47,22 @@ class DenseBackend:
         self.query_chunk = query_chunk
 
     @torch.no_grad()
-    def propagate(self, query: Tensor, memory: ContextMemory,
-                  contexts: Sequence[Sequence[int]]) -> List[Tensor]:
+    def propagate(self,
+                  query: Tensor,
+                  memory: ContextMemory,
+                  contexts: Sequence[Sequence[int]],
+                  num_long_term: Optional[Sequence[int]] = None
+                  ) -> List[Tensor]:
         """Propagate to ``query`` for several contexts that share a memory.
 
         Args:
             query: ``(C, h, w)`` L2-normalised query features.
             memory: Holds every frame the contexts refer to.
             contexts: Per label group, its context frame indices (first the
-                long-term frame, then the short-term frames, repeats allowed).
+                long-term frames, then the short-term frames, repeats
+                allowed).
+            num_long_term: Per context, how many of its first frames are
+                long-term frames (None: one each).
 
         Returns:
             Per context, the ``(L, h, w)`` soft labels of the query.
@@ -67,19 +74,21 @@ class DenseBackend:
             torch.arange(width, device=query.device),
             indexing='ij')
         ys, xs = ys.reshape(-1), xs.reshape(-1)
+        if num_long_term is None:
+            num_long_term = [1] * len(contexts)
         return [
-            self._propagate_context(queries, memory, context, ys,
+            self._propagate_context(queries, memory, context, n, ys,
                                     xs).T.reshape(-1, height, width)
-            for context in contexts
+            for context, n in zip(contexts, num_long_term)
         ]
 
     def _propagate_context(self, queries: Tensor, memory: ContextMemory,
-                           context: Sequence[int], ys: Tensor,
-                           xs: Tensor) -> Tensor:
+                           context: Sequence[int], num_long_term: int,
+                           ys: Tensor, xs: Tensor) -> Tensor:
         """``(P, L)`` labels of the ``(P, C)`` queries from one context
-        (``ys``, ``xs``: ``(P,)`` grid coordinates of the positions)."""
-        if len(context) == 0:
-            raise ValueError('a context must hold at least one frame')
+        whose first ``num_long_term`` frames are long-term (``ys``, ``xs``:
+        ``(P,)`` grid coordinates of the positions)."""
+        check_long_term(context, num_long_term)
         slots = [memory.slot(frame) for frame in context]
         distinct = sorted(set(slots))
         order = torch.tensor([distinct.index(s) for s in slots],
@@ -89,7 +98,7 @@ class DenseBackend:
         labels = memory.labels[slots].reshape(len(slots) * num_pos, -1)
         restricted = torch.ones(len(slots), dtype=torch.bool,
                                 device=queries.device)
-        restricted[0] = self.restrict_long_term
+        restricted[:num_long_term] = self.restrict_long_term
         k = min(self.topk, len(slots) * num_pos)
         out = labels.new_empty(num_pos, labels.shape[1])
         for start in range(0, num_pos, self.query_chunk):

@@ -32,7 +32,10 @@ class LabelPropagator(BaseModule):
     to ``t0``. As in the reference the list is not deduplicated, so at
     ``t = t0 + 1`` it holds ``context_size + 1`` copies of frame ``t0``
     (identical copies tie and may all be selected); ``dedup_context`` uses
-    each frame once.
+    each frame once. Frames whose labels were corrected after ``t0`` (an
+    extension of the reference protocol for interactive use) are further
+    long-term frames: they follow ``t0`` and are compared with every query
+    position as well.
 
     Two backends compute the same result (up to float rounding and the
     order of exact ties): ``'dense'``
@@ -91,24 +94,43 @@ class LabelPropagator(BaseModule):
         self.windowed = WindowedBackend(radius, topk, temperature,
                                         restrict_long_term, tile_size)
 
-    def context_indices(self, start: int, t: int) -> List[int]:
+    def context_indices(self,
+                        start: int,
+                        t: int,
+                        corrected: Sequence[int] = ()) -> List[int]:
         """Context frame indices for query frame ``t`` of a group from
         ``start``: ``[start] + [max(s, start) for s in t-S .. t-1]``, or with
-        ``dedup_context`` each of those frames once."""
+        ``dedup_context`` each of those frames once.
+
+        The frames of ``corrected`` between ``start`` and ``t`` (exclusive)
+        are inserted after ``start`` as further long-term frames, in
+        increasing order; :meth:`num_long_term` counts the long-term frames.
+        """
         if t <= start:
             raise ValueError(f'query frame {t} must come after the first '
                              f'frame {start} of its context')
+        long_term = [start] + sorted(
+            {c for c in corrected if start < c < t})
         first = t - self.context_size
         if self.dedup_context:
-            return [start] + [
+            return long_term + [
                 s for s in range(max(first, start), t) if s != start
             ]
-        return [start] + [max(s, start) for s in range(first, t)]
+        return long_term + [max(s, start) for s in range(first, t)]
+
+    @staticmethod
+    def num_long_term(start: int, t: int,
+                      corrected: Sequence[int] = ()) -> int:
+        """Number of long-term frames that :meth:`context_indices` puts
+        first in the context of query frame ``t`` of a group from
+        ``start``."""
+        return 1 + len({c for c in corrected if start < c < t})
 
     def memory_frames(self, starts: Sequence[int], t: int) -> List[int]:
         """Frames that the contexts of query frame ``t + 1`` can refer to,
-        for groups that start at ``starts``. Retaining these before storing
-        frame ``t`` keeps a memory from :meth:`init_memory` within capacity.
+        for groups that start at ``starts`` (and frames corrected up to
+        ``t``, passed with them). Retaining these before storing frame ``t``
+        keeps a memory from :meth:`init_memory` within capacity.
         """
         return sorted(set(starts).union(
             range(max(t + 1 - self.context_size, 0), t + 1)))
@@ -162,8 +184,12 @@ class LabelPropagator(BaseModule):
             memory.add(i, context_feats[i], context_labels[i])
         return self.propagate(query, memory, [list(range(num_frames))])[0]
 
-    def propagate(self, query: Tensor, memory: ContextMemory,
-                  contexts: Sequence[Sequence[int]]) -> List[Tensor]:
+    def propagate(self,
+                  query: Tensor,
+                  memory: ContextMemory,
+                  contexts: Sequence[Sequence[int]],
+                  num_long_term: Optional[Sequence[int]] = None
+                  ) -> List[Tensor]:
         """Propagate to ``query`` for several contexts that share a memory.
 
         Args:
@@ -171,11 +197,32 @@ class LabelPropagator(BaseModule):
             memory: Holds every frame the contexts refer to, e.g. from
                 :meth:`init_memory`.
             contexts: Per label group, its context frame indices (first the
-                long-term frame, then the short-term frames, repeats allowed),
-                e.g. from :meth:`context_indices`.
+                long-term frames, then the short-term frames, repeats
+                allowed), e.g. from :meth:`context_indices`.
+            num_long_term: Per context, the number of its long-term frames
+                (e.g. from :meth:`num_long_term`); None: one each.
 
         Returns:
             Per context, the ``(L, h, w)`` soft labels of the query.
         """
         backend = getattr(self, self.resolve_backend(query.device))
-        return backend.propagate(query, memory, contexts)
+        return backend.propagate(query, memory, contexts, num_long_term)
+
+    def configured(self, **overrides) -> 'LabelPropagator':
+        """A new propagator with these settings and ``overrides`` of its
+        arguments (e.g. ``topk=10``)."""
+        args = dict(
+            radius=self.radius,
+            topk=self.topk,
+            temperature=self.temperature,
+            context_size=self.context_size,
+            dedup_context=self.dedup_context,
+            restrict_long_term=self.dense.restrict_long_term,
+            backend=self.backend,
+            tile_size=self.windowed.tile_size,
+            query_chunk=self.dense.query_chunk)
+        unknown = sorted(set(overrides) - set(args))
+        if unknown:
+            raise TypeError(f'LabelPropagator has no argument {unknown[0]}')
+        args.update(overrides)
+        return LabelPropagator(**args)

@@ -1,5 +1,5 @@
 """The frame loop of label propagation, one frame at a time."""
-from typing import Callable, List, NamedTuple, Optional
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -17,6 +17,22 @@ class _LabelGroup(NamedTuple):
     """
     start: int
     channels: Optional[Tensor]
+
+
+class StreamState(NamedTuple):
+    """Where a :class:`StreamingPropagator` stands before its next frame,
+    without the tensors: enough to rebuild it from the frames' features and
+    soft labels (see :meth:`StreamingPropagator.restore`).
+
+    ``num_frames`` frames were seen; ``groups`` are the label groups,
+    ``corrected`` the corrected frames, ``slots`` maps each frame held in
+    the memory to its slot and ``capacity`` is the memory's size.
+    """
+    num_frames: int
+    groups: Tuple[_LabelGroup, ...]
+    corrected: Tuple[int, ...]
+    slots: Dict[int, int]
+    capacity: int
 
 
 class StreamingPropagator:
@@ -46,6 +62,16 @@ class StreamingPropagator:
     propagated, before the labels given at the frame were applied (None at
     the first frame).
 
+    :meth:`correct` replaces the labels of a frame with corrected ones (all
+    channels) and makes it a long-term frame of every group started before
+    it: from then on every query compares with it in full, as with the
+    group's first frame (see
+    :meth:`~mmhvc.models.propagation.LabelPropagator.context_indices`).
+
+    The frame index ``t`` counts the frames the stream has seen, in the
+    order they were given: feeding a video's frames in reverse order
+    propagates backward in time.
+
     Args:
         propagator: The context rule and the top-k propagation.
         encoder: Maps a frame to ``(C, h, w)`` L2-normalised features (e.g.
@@ -69,6 +95,7 @@ class StreamingPropagator:
         self.propagated: Optional[Tensor] = None
         self.memory: Optional[ContextMemory] = None
         self._groups: List[_LabelGroup] = []
+        self._corrected: List[int] = []
 
     def start(self,
               frame: Tensor,
@@ -103,11 +130,8 @@ class StreamingPropagator:
         if labels is None and not self._groups:
             raise ValueError('the first frame of a video needs its labels: '
                              'call start(frame, labels)')
-        if labels is not None and \
-                tuple(labels.shape[1:]) != tuple(feat.shape[1:]):
-            raise ValueError(
-                f'frame {t}: labels of shape {tuple(labels.shape)} do not '
-                f'match the feature grid {tuple(feat.shape[1:])}')
+        if labels is not None:
+            self._check_labels(labels, feat)
         if self.memory is None:
             self.memory = self.propagator.init_memory(
                 self.num_long_term, feat.shape[0], labels.shape[0],
@@ -119,13 +143,100 @@ class StreamingPropagator:
                 labels = (1 - share) * soft + share * labels
             soft = labels
             self._groups.append(_LabelGroup(t, channels))
-            self.memory.reserve(self.propagator.context_size +
-                                len(self._groups))
+            self._reserve()
+        self._store(t, feat, soft)
+        return soft
+
+    @torch.no_grad()
+    def correct(self, frame: Tensor, labels: Tensor) -> Tensor:
+        """Take corrected labels for the next frame.
+
+        The frame is propagated as by :meth:`step` (the result is kept in
+        :attr:`propagated`), but its soft labels become ``labels``, and it
+        joins the long-term frames of every group started before it.
+
+        Args:
+            frame: ``(3, H, W)`` frame for the encoder, or ``(C, h, w)``
+                features without one.
+            labels: ``(L, h, w)`` soft labels of every channel on the
+                feature grid.
+
+        Returns:
+            ``labels``, the frame's soft labels.
+        """
+        if not self._groups:
+            raise ValueError('a correction needs a started video: call '
+                             'start(frame, labels) first')
+        feat = frame if self.encoder is None else self.encoder(frame)
+        t = self.num_frames
+        self._check_labels(labels, feat)
+        if labels.shape[0] != self.memory.labels.shape[2]:
+            raise ValueError(
+                f'frame {t}: corrected labels have {labels.shape[0]} '
+                f'channels, the video {self.memory.labels.shape[2]}')
+        self.propagated = self._propagate(feat, t)
+        self._corrected.append(t)
+        self._reserve()
+        self._store(t, feat, labels)
+        return labels
+
+    def state(self) -> StreamState:
+        """Where the stream stands before its next frame (see
+        :class:`StreamState`)."""
+        return StreamState(
+            self.num_frames, tuple(self._groups), tuple(self._corrected),
+            {} if self.memory is None else self.memory.slots,
+            0 if self.memory is None else self.memory.capacity)
+
+    def restore(self, state: StreamState,
+                frame_data: Callable[[int], Tuple[Tensor, Tensor]]) -> None:
+        """Continue from an earlier :meth:`state` of the same video.
+
+        The memory is rebuilt as it was, each frame in its slot, so the next
+        steps give what they gave after that state.
+
+        Args:
+            state: From :meth:`state`, with at least one frame seen.
+            frame_data: Maps a frame index ``t < state.num_frames`` to its
+                ``(C, h, w)`` features and the ``(L, h, w)`` soft labels
+                the stream returned for it.
+        """
+        if not state.slots:
+            raise ValueError('cannot restore a stream that has seen no '
+                             'frame; call start(frame, labels)')
+        self.reset()
+        for t, slot in sorted(state.slots.items(), key=lambda x: x[1]):
+            feat, soft = frame_data(t)
+            if self.memory is None:
+                self.memory = ContextMemory(state.capacity, feat.shape[0],
+                                            soft.shape[0], feat.shape[1],
+                                            feat.shape[2], feat.device,
+                                            feat.dtype)
+            self.memory.add(t, feat, soft, slot)
+        self.num_frames = state.num_frames
+        self._groups = list(state.groups)
+        self._corrected = list(state.corrected)
+
+    def _check_labels(self, labels: Tensor, feat: Tensor) -> None:
+        if tuple(labels.shape[1:]) != tuple(feat.shape[1:]):
+            raise ValueError(
+                f'frame {self.num_frames}: labels of shape '
+                f'{tuple(labels.shape)} do not match the feature grid '
+                f'{tuple(feat.shape[1:])}')
+
+    def _reserve(self) -> None:
+        """Grow the memory for the long-term frames of every group."""
+        self.memory.reserve(self.propagator.context_size +
+                            len(self._groups) + len(self._corrected))
+
+    def _store(self, t: int, feat: Tensor, soft: Tensor) -> None:
+        """Keep frame ``t`` as context and drop the frames no context of
+        the next frames needs."""
         self.memory.retain(
-            self.propagator.memory_frames([g.start for g in self._groups], t))
+            self.propagator.memory_frames(
+                [g.start for g in self._groups] + self._corrected, t))
         self.memory.add(t, feat, soft)
         self.num_frames += 1
-        return soft
 
     def _propagate(self, feat: Tensor, t: int) -> Optional[Tensor]:
         """Sum of the groups' predictions for frame ``t``, each restricted
@@ -133,10 +244,15 @@ class StreamingPropagator:
         if not self._groups:
             return None
         contexts = [
-            self.propagator.context_indices(group.start, t)
+            self.propagator.context_indices(group.start, t, self._corrected)
             for group in self._groups
         ]
-        preds = self.propagator.propagate(feat, self.memory, contexts)
+        num_long_term = [
+            self.propagator.num_long_term(group.start, t, self._corrected)
+            for group in self._groups
+        ]
+        preds = self.propagator.propagate(feat, self.memory, contexts,
+                                          num_long_term)
         soft = None
         for group, pred in zip(self._groups, preds):
             if group.channels is not None:

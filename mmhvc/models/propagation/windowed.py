@@ -28,13 +28,14 @@ float rounding and the order of exact ties. Its terms:
   among those of the k groups of candidates with the largest maxima, for
   any grouping (up to the order of exact ties). Short-term candidates are
   grouped by key cell (the same position in every frame: the maximum over
-  frames is one elementwise reduction), long-term candidates in runs of
-  about ``sqrt(h * w / topk)`` consecutive positions. Only the members of
-  the top-k groups enter the final top-k.
+  frames is one elementwise reduction), the candidates of each long-term
+  frame in runs of about ``sqrt(h * w / topk)`` consecutive positions.
+  Only the members of the top-k groups enter the final top-k.
 
-Copies of the long-term frame among the short-term frames (the padded
-context of the first frames) raise the multiplicity of the long-term
-candidates inside the disk rather than being scored again.
+Copies of a long-term frame among the short-term frames (the padded
+context of the first frames, or a long-term frame that is also recent)
+raise the multiplicity of its candidates inside the disk rather than being
+scored again.
 """
 import math
 from collections import Counter
@@ -44,7 +45,7 @@ from typing import (Callable, Dict, Iterator, List, NamedTuple, Optional,
 import torch
 from torch import Tensor
 
-from .context_memory import ContextMemory
+from .context_memory import ContextMemory, check_long_term
 
 
 class KeyRow(NamedTuple):
@@ -182,16 +183,17 @@ class ContextGroup(NamedTuple):
 
     ``window`` ``(n_g,)`` are the positions of its radius-restricted frames
     in the planned slot range, ``slots`` their memory slots and ``counts``
-    their multiplicities. ``long_term`` is the slot compared with every
-    position (None when restricted); its copies among the short-term
-    frames (``long_term_copies``) add to the multiplicity inside each disk.
+    their multiplicities. ``long_term`` are the slots compared with every
+    position (none when restricted); the copies of each among the
+    short-term frames (``long_term_copies``) add to its multiplicity inside
+    each disk.
     """
     window: Tensor
     slots: Tensor
     counts: Tensor
     all_window: bool
-    long_term: Optional[int]
-    long_term_copies: int
+    long_term: Tuple[int, ...]
+    long_term_copies: Tuple[int, ...]
 
 
 class SlotPlan(NamedTuple):
@@ -207,23 +209,29 @@ class SlotPlan(NamedTuple):
     groups: List[ContextGroup]
 
 
-def plan_slots(memory: ContextMemory, contexts: Sequence[Sequence[int]],
-               restrict_long_term: bool, device: torch.device) -> SlotPlan:
+def plan_slots(memory: ContextMemory,
+               contexts: Sequence[Sequence[int]],
+               restrict_long_term: bool,
+               device: torch.device,
+               num_long_term: Optional[Sequence[int]] = None) -> SlotPlan:
     """The range of memory slots holding the radius-restricted frames of
-    all ``contexts`` (per context its frame indices, the long-term frame
-    first) and, per context, how it uses them; with ``restrict_long_term``
-    the long-term frame is one more radius-restricted frame."""
+    all ``contexts`` (per context its frame indices, its
+    ``num_long_term`` long-term frames first, one when None) and, per
+    context, how it uses them; with ``restrict_long_term`` the long-term
+    frames are radius-restricted frames too."""
+    if num_long_term is None:
+        num_long_term = [1] * len(contexts)
     per_context = []
-    for context in contexts:
-        if len(context) == 0:
-            raise ValueError('a context must hold at least one frame')
-        counts = Counter(memory.slot(f) for f in context[1:])
-        long_term = memory.slot(context[0])
+    for context, num in zip(contexts, num_long_term):
+        check_long_term(context, num)
+        counts = Counter(memory.slot(f) for f in context[num:])
+        long_term = tuple(memory.slot(f) for f in context[:num])
         if restrict_long_term:
-            counts[long_term] += 1
-            per_context.append((counts, None, 0))
+            counts.update(long_term)
+            per_context.append((counts, (), ()))
         else:
-            per_context.append((counts, long_term, counts.pop(long_term, 0)))
+            per_context.append((counts, long_term,
+                                tuple(counts.pop(s, 0) for s in long_term)))
     window = sorted(set().union(*(c for c, _, _ in per_context)))
     used = slice(window[0], window[-1] + 1) if window else slice(0, 0)
     num_slots = memory.feats.shape[0]
@@ -353,16 +361,19 @@ class WindowedBackend:
         return self._tile_cache[key]
 
     @torch.no_grad()
-    def propagate(self, query: Tensor, memory: ContextMemory,
-                  contexts: Sequence[Sequence[int]]) -> List[Tensor]:
+    def propagate(self,
+                  query: Tensor,
+                  memory: ContextMemory,
+                  contexts: Sequence[Sequence[int]],
+                  num_long_term: Optional[Sequence[int]] = None
+                  ) -> List[Tensor]:
         """Per context, the ``(L, h, w)`` soft labels of ``query``: the
         arguments and result of :meth:`.dense.DenseBackend.propagate`."""
         channels, height, width = memory.check_query(query)
         query = query.to(memory.feats.dtype)
         plan = plan_slots(memory, contexts, self.restrict_long_term,
-                          query.device)
-        long_terms = sorted(
-            {g.long_term for g in plan.groups if g.long_term is not None})
+                          query.device, num_long_term)
+        long_terms = sorted({s for g in plan.groups for s in g.long_term})
         run = max(1, round(math.sqrt(height * width / self.topk)))
         labels = memory.labels.view(-1, memory.labels.shape[2])
         outs = [
@@ -436,7 +447,8 @@ class WindowedBackend:
                     plan: SlotPlan, grid: Tuple[int, int],
                     run: int) -> List[_Candidates]:
         """Candidates of group ``index`` for the queries of ``tile``: the
-        members of its top-k key cells and of its top-k long-term runs."""
+        members of its top-k key cells and of the top-k runs of each of its
+        long-term frames."""
         group = plan.groups[index]
         parts = []
         if scores.cell_max[index] is not None:
@@ -444,11 +456,10 @@ class WindowedBackend:
                 self._window_candidates(tile, scores.window,
                                         scores.cell_max[index], group,
                                         plan.slots, grid[0] * grid[1]))
-        if group.long_term is not None:
+        for slot, copies in zip(group.long_term, group.long_term_copies):
             parts.append(
-                self._long_term_candidates(
-                    tile, scores.long_term[group.long_term], group, grid,
-                    run))
+                self._long_term_candidates(tile, scores.long_term[slot],
+                                           slot, copies, grid, run))
         return parts
 
     def _window_candidates(self, tile: QueryTile, window: Tensor,
@@ -475,10 +486,11 @@ class WindowedBackend:
         return values.view(num_query, -1), decode
 
     def _long_term_candidates(self, tile: QueryTile, scores: Tensor,
-                              group: ContextGroup, grid: Tuple[int, int],
+                              slot: int, copies: int, grid: Tuple[int, int],
                               run: int) -> _Candidates:
-        """Scores ``(Q, k * run)`` of the long-term frame in the ``k`` runs
-        of positions with the best maxima of each query."""
+        """Scores ``(Q, k * run)`` of the long-term frame in memory slot
+        ``slot`` in the ``k`` runs of positions with the best maxima of each
+        query; ``copies`` of it are among the short-term frames."""
         padded, num_query = scores.shape
         height, width = grid
         num_pos = height * width
@@ -493,13 +505,11 @@ class WindowedBackend:
             p = pos.gather(1, column)
             counts = torch.ones(p.shape, dtype=scores.dtype,
                                 device=p.device)
-            if group.long_term_copies:
+            if copies:
                 dy = p // width - (tile.query_pos // width)[:, None]
                 dx = p % width - (tile.query_pos % width)[:, None]
-                counts += group.long_term_copies * (
-                    dy * dy + dx * dx < self.radius**2)
-            return group.long_term * num_pos + p.clamp(max=num_pos - 1), \
-                counts
+                counts += copies * (dy * dy + dx * dx < self.radius**2)
+            return slot * num_pos + p.clamp(max=num_pos - 1), counts
 
         return values, decode
 

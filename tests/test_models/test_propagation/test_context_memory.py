@@ -68,3 +68,17 @@ def test_reserve_grows_and_keeps_every_frame_in_its_slot():
         slot = memory.slot(frame)
         assert torch.equal(memory.feats[slot], feats[i].permute(1, 2, 0))
         assert torch.equal(memory.labels[slot], labels[i].flatten(1).T)
+
+
+def test_a_frame_can_be_put_in_a_chosen_free_slot():
+    memory = ContextMemory(3, 2, 2, 1, 1)
+    feat = torch.ones(2, 1, 1)
+    label = torch.zeros(2, 1, 1)
+    memory.add(5, feat, label, slot=2)
+    memory.add(6, feat, label)
+    assert memory.slots == {5: 2, 6: 0}
+    with pytest.raises(ValueError, match='slot 2 is not free'):
+        memory.add(7, feat, label, slot=2)
+    # the remaining free slot is still taken lowest first
+    memory.add(7, feat, label)
+    assert memory.slot(7) == 1

@@ -22,8 +22,9 @@ def random_frames(num, channels, height, width, dtype=torch.float64,
 
 
 def naive_propagation(query, feats, labels, radius, topk, temperature,
-                      restrict_long_term):
-    """One query position at a time, from the list of its candidates."""
+                      restrict_long_term, num_long_term=1):
+    """One query position at a time, from the list of its candidates; the
+    first ``num_long_term`` frames are long-term."""
     channels, height, width = query.shape
     out = torch.zeros(labels.shape[1], height, width, dtype=labels.dtype)
     for y in range(height):
@@ -33,7 +34,7 @@ def naive_propagation(query, feats, labels, radius, topk, temperature,
                 for ky in range(height):
                     for kx in range(width):
                         inside = (y - ky)**2 + (x - kx)**2 < radius**2
-                        if n == 0 and not restrict_long_term or inside:
+                        if n < num_long_term and not restrict_long_term or inside:
                             score = float(query[:, y, x] @ feats[n, :, ky,
                                                                   kx])
                             candidates.append((score, n, ky, kx))
@@ -62,6 +63,62 @@ def test_both_backends_match_the_naive_algorithm(backend,
                                  0.2, restrict_long_term)
     assert out.shape == (3, 6, 7)
     torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize('backend', ['dense', 'windowed'])
+@pytest.mark.parametrize('restrict_long_term', [False, True])
+def test_several_long_term_frames_match_the_naive_algorithm(
+        backend, restrict_long_term):
+    # context [0, 2, 1, 2]: frames 0 and 2 are long-term (compared with every
+    # position), frame 2 also short-term, so inside the radius it counts
+    # twice
+    feats, labels = random_frames(4, 8, 6, 7, seed=1)
+    context = [0, 2, 1, 2]
+    expected = naive_propagation(feats[3], feats[context], labels[context],
+                                 2.5, 6, 0.2, restrict_long_term, 2)
+    propagator = LabelPropagator(
+        radius=2.5,
+        topk=6,
+        temperature=0.2,
+        restrict_long_term=restrict_long_term,
+        backend=backend,
+        tile_size=4)
+    memory = propagator.init_memory(2, 8, 3, 6, 7, dtype=torch.float64)
+    for t in range(3):
+        memory.add(t, feats[t], labels[t])
+    out = propagator.propagate(feats[3], memory, [context], [2])[0]
+    torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match='distinct'):
+        propagator.propagate(feats[3], memory, [[0, 0, 1]], [2])
+    with pytest.raises(ValueError, match='cannot start with 5'):
+        propagator.propagate(feats[3], memory, [context], [5])
+
+
+def test_corrected_frames_join_the_long_term_frames_of_the_context():
+    propagator = LabelPropagator(context_size=3)
+    assert propagator.context_indices(0, 6, [2, 7]) == [0, 2, 3, 4, 5]
+    assert propagator.num_long_term(0, 6, [2, 7]) == 2
+    # a frame corrected at or after the query, or before the group, is not
+    assert propagator.context_indices(3, 5, [1, 5]) == [3, 3, 3, 4]
+    assert propagator.num_long_term(3, 5, [1, 5]) == 1
+    dedup = LabelPropagator(context_size=3, dedup_context=True)
+    assert dedup.context_indices(0, 3, [1]) == [0, 1, 1, 2]
+
+
+def test_configured_keeps_the_settings_it_does_not_override():
+    propagator = LabelPropagator(
+        radius=5, topk=4, temperature=0.3, context_size=7,
+        dedup_context=True, restrict_long_term=True, backend='dense',
+        tile_size=(3, 2), query_chunk=11)
+    other = propagator.configured(topk=9, context_size=2)
+    assert (other.radius, other.topk, other.temperature, other.context_size,
+            other.dedup_context, other.dense.restrict_long_term,
+            other.backend, other.windowed.tile_size,
+            other.dense.query_chunk) == (5., 9, 0.3, 2, True, True, 'dense',
+                                         (3, 2), 11)
+    assert propagator.topk == 4
+    with pytest.raises(TypeError, match='no argument k'):
+        propagator.configured(k=3)
 
 
 def test_dense_backend_counts_repeated_frames():

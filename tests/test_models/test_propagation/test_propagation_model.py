@@ -118,9 +118,10 @@ def test_object_given_later_starts_its_own_context(monkeypatch):
     model = build_model()
     calls = []
 
-    def fake_propagate(query, memory, contexts):
+    def fake_propagate(query, memory, contexts, num_long_term):
         # group g predicts g + 1 in every channel, so the merge shows which
         # channels each group contributes
+        assert num_long_term == [1] * len(contexts)
         calls.append(contexts)
         return [
             torch.full((3, *query.shape[1:]), float(g + 1))

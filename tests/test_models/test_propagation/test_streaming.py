@@ -102,3 +102,60 @@ def test_bad_steps_are_errors():
     stream.reset()
     with pytest.raises(ValueError, match='start'):
         stream.step(feats[1])
+
+
+def test_a_corrected_frame_replaces_the_labels_and_joins_the_long_term():
+    feats, labels = smooth_video(8, 8, 6, 7)
+    propagator = LabelPropagator(radius=3, topk=5, context_size=2)
+    stream = StreamingPropagator(propagator)
+    outputs = [stream.start(feats[0], labels)]
+    outputs += [stream.step(feats[t]) for t in (1, 2)]
+    corrected = labels.flip(0)
+    assert stream.correct(feats[3], corrected) is corrected
+    expected_propagated = propagator(feats[3], feats[[0, 1, 2]],
+                                     torch.stack(outputs))
+    torch.testing.assert_close(stream.propagated, expected_propagated,
+                               rtol=0, atol=1e-12)
+    outputs.append(corrected)
+    for t in range(4, 8):
+        outputs.append(stream.step(feats[t]))
+        # context: frames 0 and 3 in full, then the last two frames
+        context = [0, 3, t - 2, t - 1]
+        memory = propagator.init_memory(2, 8, 3, 6, 7, dtype=torch.float64)
+        for i in sorted(set(context)):
+            memory.add(i, feats[i], outputs[i])
+        expected = propagator.propagate(feats[t], memory, [context], [2])[0]
+        torch.testing.assert_close(outputs[t], expected, rtol=0, atol=1e-12)
+    assert sorted(stream.memory.frames) == [0, 3, 6, 7]
+    with pytest.raises(ValueError, match='2 channels'):
+        stream.correct(feats[0], corrected[:2])
+    with pytest.raises(ValueError, match='needs a started video'):
+        StreamingPropagator(propagator).correct(feats[0], corrected)
+
+
+@pytest.mark.parametrize('backend', ['dense', 'windowed'])
+def test_restoring_a_state_repeats_the_steps_exactly(backend):
+    feats, labels = smooth_video(10, 8, 6, 7, seed=3)
+    feats, labels = feats.float(), labels.float()
+    propagator = LabelPropagator(radius=3, topk=5, context_size=3,
+                                 backend=backend, tile_size=4)
+    stream = StreamingPropagator(propagator)
+    states, outputs = [], []
+    for t in range(10):
+        states.append(stream.state())
+        if t == 0:
+            outputs.append(stream.start(feats[t], labels))
+        elif t == 4:
+            outputs.append(stream.correct(feats[t], labels.roll(1, 0)))
+        else:
+            outputs.append(stream.step(feats[t]))
+    for resume in (2, 6):
+        again = StreamingPropagator(propagator)
+        again.restore(states[resume], lambda t: (feats[t], outputs[t]))
+        assert again.state() == states[resume]
+        for t in range(resume, 10):
+            assert torch.equal(again.step(feats[t]) if t != 4 else
+                               again.correct(feats[t], outputs[4]),
+                               outputs[t])
+    with pytest.raises(ValueError, match='seen no frame'):
+        StreamingPropagator(propagator).restore(states[0], None)

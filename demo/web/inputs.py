@@ -1,47 +1,28 @@
-"""What the web demo page does, as plain functions: an upload becomes
-frames, painted layers or a mask image become a first-frame label map,
-the mask is propagated with progress reports, and the results are written
-as files the page shows and offers for download.
+"""The web demo's inputs, checked: an upload becomes frames, a mask image
+a label map, and a run is refused before it would take too long.
 
 Conventions: frames are ``np.uint8`` ``(H, W, 3)`` BGR (what
 :func:`mmhvc.apis.read_video` returns and the models take); label maps are
-``np.uint8`` ``(H, W)`` object ids, 0 background; sizes are ``(H, W)``;
-points are pixels ``(x, y)``, x the column.
+``np.uint8`` ``(H, W)`` object ids, 0 background; sizes are ``(H, W)``.
 """
-import importlib.util
-import io
 import os
 import os.path as osp
 import time
 import zipfile
-from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
-import cv2
 import numpy as np
-import torch
-from PIL import Image
 from torch import nn
 
 from mmhvc.apis import propagate_mask, read_first_mask, read_video
-from mmhvc.datasets import davis_palette, write_indexed_png
-from mmhvc.engine.hooks import overlay_masks
-from mmhvc.fileio import IMAGE_EXTENSIONS, write_video
-from mmhvc.visualization import (affinity_heatmaps, draw_affinity_heatmaps,
-                                 pixels_to_cells)
+from mmhvc.fileio import IMAGE_EXTENSIONS
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-#: The generator of the synthetic DAVIS-layout demo videos.
-DEMO_GENERATOR = osp.join(REPO_ROOT, 'tools', 'dataset_converters',
-                          'make_demo_davis.py')
 #: Largest sum of uncompressed member sizes accepted in a zip of frames.
 MAX_ZIP_BYTES = 4 << 30
-#: A painted pixel has at least this alpha (0-255) in its layer.
-PAINT_ALPHA = 128
 
 
 class MaskSizeError(ValueError):
-    """A first-frame mask whose size differs from the video's.
+    """A mask whose size differs from the video's.
 
     Attributes:
         mask_size: ``(H, W)`` of the mask.
@@ -188,96 +169,9 @@ def demo_first_mask(root: str, name: str) -> Optional[str]:
     return osp.join(folder, pngs[0]) if pngs else None
 
 
-def generate_demo_videos(root: str,
-                         num_videos: int = 2,
-                         size: Tuple[int, int] = (96, 160),
-                         num_frames: int = 16,
-                         seed: int = 0) -> Dict[str, str]:
-    """Write small synthetic demo videos with their masks (DAVIS layout).
-
-    The sequences are those ``tools/dataset_converters/make_demo_davis.py``
-    writes with the same seed, size and frame count.
-
-    Args:
-        root: Output folder.
-        num_videos: Number of sequences (``demo00``, ``demo01``, ...).
-        size: ``(H, W)`` of the frames.
-        num_frames: Frames per sequence.
-        seed: Seed of the generator.
-
-    Returns:
-        :func:`list_demo_videos` of ``root``.
-    """
-    spec = importlib.util.spec_from_file_location('make_demo_davis',
-                                                  DEMO_GENERATOR)
-    generator = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generator)
-    opts = generator.Options(
-        seed=seed,
-        size=tuple(size),
-        frames=(num_frames, num_frames),
-        objects=(2, 3),
-        overwrite=True)
-    generator.write_davis(root, opts, num_videos, 0, _Silent())
-    return list_demo_videos(root)
-
-
-class _Silent:
-    """A progress bar that shows nothing."""
-
-    def update(self) -> None:
-        pass
-
-
-def decode_layer(data: bytes) -> np.ndarray:
-    """Decode one painted layer (an image file's bytes) to ``(H, W, 4)``
-    uint8 RGBA."""
-    try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except Exception as e:
-        raise ValueError(
-            f'a painted layer is not a readable image: {e}') from e
-    return np.asarray(image.convert('RGBA'))
-
-
-def painted_layers_to_mask(layers: Sequence[np.ndarray],
-                           size: Tuple[int, int]) -> np.ndarray:
-    """The label map of painted layers, one layer per object.
-
-    Layer k (counting from 0) paints object id ``k + 1`` wherever its
-    alpha is at least ``PAINT_ALPHA``; a later layer paints over an
-    earlier one. Colours are ignored.
-
-    Args:
-        layers: ``(H, W, 4)`` uint8 RGBA layers, at most 254.
-        size: ``(H, W)`` of the first frame.
-
-    Returns:
-        ``(H, W)`` uint8 ids.
-
-    Raises:
-        ValueError: No layer, too many, or a layer of another shape.
-    """
-    if not layers:
-        raise ValueError('no painted layer: paint an object on the first '
-                         'frame or upload a mask')
-    if len(layers) > 254:
-        raise ValueError(f'{len(layers)} painted objects; at most 254')
-    mask = np.zeros(size, np.uint8)
-    for k, layer in enumerate(layers):
-        layer = np.asarray(layer)
-        if layer.shape != (*size, 4):
-            raise ValueError(
-                f'painted layer {k + 1} has shape {layer.shape}, expected '
-                f'({size[0]}, {size[1]}, 4) (RGBA of the first frame)')
-        mask[layer[..., 3] >= PAINT_ALPHA] = k + 1
-    return mask
-
-
-def check_first_mask(mask: np.ndarray, size: Tuple[int, int],
-                     source: str) -> np.ndarray:
-    """Check that a first-frame mask fits the video and holds an object.
+def check_mask(mask: np.ndarray, size: Tuple[int, int],
+               source: str) -> np.ndarray:
+    """Check that a mask fits the video and holds an object.
 
     Args:
         mask: ``(h, w)`` uint8 ids (255 void counts as background).
@@ -301,7 +195,7 @@ def check_first_mask(mask: np.ndarray, size: Tuple[int, int],
 def read_mask_upload(path: str, size: Tuple[int, int], resize: bool,
                      name: Optional[str] = None
                      ) -> Tuple[np.ndarray, Optional[np.ndarray]]:
-    """Read and check an uploaded first-frame mask image.
+    """Read and check an uploaded mask image.
 
     Accepts what :func:`mmhvc.apis.read_first_mask` accepts: an indexed PNG
     of object ids, a grey id map, or a 0/255 image of one object.
@@ -326,7 +220,7 @@ def read_mask_upload(path: str, size: Tuple[int, int], resize: bool,
         mask, palette = read_first_mask(path, size=size if resize else None)
     except ValueError as e:
         raise ValueError(str(e).replace(path, name)) from e
-    return check_first_mask(mask, size, name), palette
+    return check_mask(mask, size, name), palette
 
 
 def cap_frames(frames: Sequence[np.ndarray], names: Sequence[str],
@@ -398,126 +292,3 @@ def check_duration(num_frames: int, frames_per_second: float,
     return seconds
 
 
-def propagate_with_progress(model: nn.Module, frames: Sequence[np.ndarray],
-                            first_mask: np.ndarray,
-                            progress: Callable[[int], None]) -> np.ndarray:
-    """:func:`mmhvc.apis.propagate_mask`, reporting the frames encoded.
-
-    ``progress(n)`` is called each time the encoder has seen frames, with
-    the number seen so far (a forward hook on ``model.backbone``; the model
-    encodes ``encode_batch`` frames at a time).
-
-    Returns:
-        ``(T, H, W)`` uint8 ids, equal to ``propagate_mask``'s.
-    """
-    count = 0
-
-    def on_frame(module: nn.Module, inputs: tuple, output) -> None:
-        nonlocal count
-        count += len(inputs[0])
-        progress(count)
-
-    handle = model.backbone.register_forward_hook(on_frame)
-    try:
-        return propagate_mask(model, frames, first_mask)
-    finally:
-        handle.remove()
-
-
-@dataclass
-class ResultFiles:
-    """Paths of what :func:`write_results` writes under its folder."""
-    overlay_mp4: str
-    overlay_webm: str
-    masks_zip: str
-    overlay_frames: List[str]
-
-
-def write_results(out_dir: str,
-                  frames: Sequence[np.ndarray],
-                  names: Sequence[str],
-                  masks: np.ndarray,
-                  palette: Optional[np.ndarray] = None,
-                  fps: float = 10.) -> ResultFiles:
-    """Write the overlay video, one overlay image per frame and the masks.
-
-    Writes ``overlay.mp4`` (mp4v, as ``demo/video_demo.py``),
-    ``overlay.webm`` (VP8, which browsers play), ``frames/<name>.png`` and
-    ``masks.zip`` of indexed PNGs ``<name>.png``.
-
-    Args:
-        out_dir: Output folder (created).
-        frames: T ``(H, W, 3)`` BGR frames.
-        names: T frame names.
-        masks: ``(T, H, W)`` uint8 ids.
-        palette: ``(256, 3)`` RGB colours of the ids; DAVIS's when None.
-        fps: Frames per second of the videos.
-    """
-    palette = davis_palette() if palette is None else np.asarray(palette)
-    overlays = [overlay_masks(f, m, palette) for f, m in zip(frames, masks)]
-    os.makedirs(osp.join(out_dir, 'frames'), exist_ok=True)
-    files = ResultFiles(
-        overlay_mp4=osp.join(out_dir, 'overlay.mp4'),
-        overlay_webm=osp.join(out_dir, 'overlay.webm'),
-        masks_zip=osp.join(out_dir, 'masks.zip'),
-        overlay_frames=[
-            osp.join(out_dir, 'frames', f'{name}.png') for name in names
-        ])
-    write_video([o[..., ::-1] for o in overlays], files.overlay_mp4, fps)
-    _write_webm(overlays, files.overlay_webm, fps)
-    for path, overlay in zip(files.overlay_frames, overlays):
-        if not cv2.imwrite(path, overlay, [cv2.IMWRITE_PNG_COMPRESSION, 1]):
-            raise RuntimeError(f'could not write {path}')
-    mask_dir = osp.join(out_dir, 'masks')
-    with zipfile.ZipFile(files.masks_zip, 'w', zipfile.ZIP_STORED) as archive:
-        for name, mask in zip(names, masks):
-            path = osp.join(mask_dir, f'{name}.png')
-            write_indexed_png(path, mask, palette)
-            archive.write(path, f'{name}.png')
-    return files
-
-
-def _write_webm(frames: Sequence[np.ndarray], path: str, fps: float) -> None:
-    """Write BGR frames as a VP8 WebM video."""
-    height, width = frames[0].shape[:2]
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'VP80'), fps,
-                             (width, height))
-    if not writer.isOpened():
-        raise RuntimeError(f'OpenCV could not open {path} for writing (VP8)')
-    for frame in frames:
-        writer.write(frame)
-    writer.release()
-
-
-def correspondence_heatmap(model: nn.Module, frame_a: np.ndarray,
-                           frame_b: np.ndarray, point: Tuple[float, float],
-                           temperature: float) -> np.ndarray:
-    """Where a pixel of frame A goes in frame B, drawn as a heat map.
-
-    Args:
-        model: A model from :func:`mmhvc.apis.init_model`.
-        frame_a: ``(H, W, 3)`` BGR frame holding the query point.
-        frame_b: ``(H, W, 3)`` BGR frame searched.
-        point: Query pixel ``(x, y)`` of A.
-        temperature: Softmax temperature of the affinities.
-
-    Returns:
-        RGB image: A with the point, then B with the heat map and its best
-        match (:func:`mmhvc.visualization.draw_affinity_heatmaps`).
-
-    Raises:
-        ValueError: The point is outside frame A.
-    """
-    device = next(model.parameters()).device
-    with torch.no_grad():
-        feats = [
-            model.extract_feat(
-                torch.from_numpy(np.ascontiguousarray(f)).permute(
-                    2, 0, 1).to(device)) for f in (frame_a, frame_b)
-        ]
-    points = torch.tensor([point], dtype=torch.float64)
-    cells = pixels_to_cells(points, frame_a.shape[:2], feats[0].shape[1:])
-    heatmaps = affinity_heatmaps(feats[0], feats[1], cells, temperature)
-    return draw_affinity_heatmaps(
-        np.ascontiguousarray(frame_a[..., ::-1]),
-        np.ascontiguousarray(frame_b[..., ::-1]), points, heatmaps.cpu())
