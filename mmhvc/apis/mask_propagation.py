@@ -14,10 +14,10 @@ from typing import (Callable, Dict, Iterator, List, NamedTuple, Optional,
 import mmcv
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmhvc.models.propagation import StreamingPropagator, StreamState
+from mmhvc.models.propagation.codecs import masks_to_soft, soft_to_masks
 
 #: Directions of propagation from the start frame.
 DIRECTIONS = ('forward', 'backward', 'both')
@@ -119,34 +119,6 @@ def plan_passes(annotations: Dict[int, np.ndarray], num_frames: int,
         orders.append(list(range(start, -1, -1)))
     return [Pass(order, [annotations.get(t) for t in order])
             for order in orders]
-
-
-def mask_to_soft(mask: np.ndarray, label_ids: Sequence[int],
-                 grid: Tuple[int, int], device: torch.device) -> Tensor:
-    """One-hot soft labels of a mask, resized to the feature grid.
-
-    Args:
-        mask: ``(H, W)`` uint8 ids, each in ``label_ids``.
-        label_ids: Object id of each channel, background first.
-        grid: ``(h, w)`` of the features.
-        device: Where the labels go.
-
-    Returns:
-        ``(L, h, w)`` float32 labels (bilinear, ``align_corners=True``).
-    """
-    given = torch.from_numpy(mask).to(device)
-    one_hot = torch.stack([(given == i).float() for i in label_ids])
-    return F.interpolate(
-        one_hot[None], tuple(grid), mode='bilinear', align_corners=True)[0]
-
-
-def soft_to_mask(soft: Tensor, label_ids: Tensor,
-                 size: Tuple[int, int]) -> np.ndarray:
-    """``(H, W)`` uint8 ids: the argmax of ``(L, h, w)`` soft labels
-    upsampled to ``size`` (bilinear, ``align_corners=True``)."""
-    up = F.interpolate(
-        soft[None], tuple(size), mode='bilinear', align_corners=True)[0]
-    return label_ids[up.argmax(0)].cpu().numpy()
 
 
 def processing_size(size: Tuple[int, int],
@@ -326,16 +298,17 @@ class MaskPropagation:
                              interpolation='area')
 
     def _soft(self, mask: np.ndarray, feat: Tensor) -> Tensor:
-        return mask_to_soft(mask, self._label_ids, feat.shape[1:],
-                            feat.device)
+        return masks_to_soft(
+            torch.from_numpy(mask).to(feat.device), self._label_ids,
+            feat.shape[1:])
 
     def _decode(self, soft: Tensor,
                 given: Optional[np.ndarray]) -> np.ndarray:
         if given is not None:
             return given
-        return soft_to_mask(
+        return soft_to_masks(
             soft, torch.tensor(self._label_ids, dtype=torch.uint8),
-            self.size)
+            self.size).cpu().numpy()
 
     def _precision(self) -> contextlib.AbstractContextManager:
         """CUDA float16 autocast for a model with ``fp16``, as the model's

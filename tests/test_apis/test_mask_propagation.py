@@ -44,8 +44,9 @@ def clip():
 def test_first_frame_run_equals_the_model_propagation(model, clip):
     frames, masks = clip
     video = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2)
+    object_ids = [int(i) for i in np.unique(masks[0]) if 0 < i < 255]
     sample = BaseDataElement(
-        metainfo=dict(given_frames=[0]),
+        metainfo=dict(given_frames=[0], object_ids=object_ids),
         given_masks=torch.from_numpy(masks[0])[None])
     expected = model.propagate_video(video, sample)['pred_masks'].numpy()
     np.testing.assert_array_equal(propagate_mask(model, frames, masks[0]),
