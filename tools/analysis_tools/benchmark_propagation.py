@@ -539,7 +539,8 @@ def run_end_to_end(args: argparse.Namespace) -> None:
 
     model.extract_feats = timed_encode
     given = BaseDataElement(
-        metainfo=dict(given_frames=[0]),
+        metainfo=dict(
+            given_frames=[0], object_ids=list(range(1, args.labels))),
         given_masks=first_mask(*args.image_size,
                                args.labels - 1)[None].to(device))
     videos = select_videos(args)
