@@ -20,11 +20,12 @@ that names it.
 import argparse
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.logging import MMLogger
 
 from mmhvc.registry import DATASETS, METRICS
-from mmhvc.utils import register_all_modules
+from mmhvc.utils import (explain_build_error, load_tool_config,
+                         register_all_modules)
 
 
 def parse_args() -> argparse.Namespace:
@@ -46,16 +47,20 @@ def main() -> None:
     register_all_modules()
     if not osp.isdir(args.results):
         raise SystemExit(f'error: results folder not found: {args.results}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_tool_config(args.config, cfg_options=args.cfg_options)
     MMLogger.get_instance('mmhvc', log_level='INFO')
-    dataset = DATASETS.build(cfg.test_dataloader.dataset)
     evaluator = cfg.test_evaluator
-    metrics = [
-        METRICS.build(metric) for metric in (
-            evaluator if isinstance(evaluator, list) else [evaluator])
-    ]
+    try:
+        dataset = DATASETS.build(cfg.test_dataloader.dataset)
+        metrics = [
+            METRICS.build(metric) for metric in (
+                evaluator if isinstance(evaluator, list) else [evaluator])
+        ]
+    except (KeyError, TypeError) as error:
+        message = explain_build_error(error, cfg)
+        if message is None:
+            raise
+        raise type(error)(message) from error
     for metric in metrics:
         metric.dataset_meta = dataset.metainfo
         scores = metric.score_folder(args.results, dataset)

@@ -7,7 +7,6 @@ the model's data preprocessor expects (BGR for the configs of mmhvc, as
 :func:`mmhvc.apis.read_video` gives them); masks are ``np.uint8``
 ``(H, W)`` object ids, 0 background, 255 void (read as background).
 """
-import contextlib
 from typing import (Callable, Dict, Iterator, List, NamedTuple, Optional,
                     Sequence, Tuple)
 
@@ -254,7 +253,7 @@ class MaskPropagation:
             t = plan.frames[i]
             feat = self.feature(t)
             given = plan.given[i]
-            with self._precision():
+            with self.model.precision(self.device):
                 if i == 0:
                     soft = stream.start(feat, self._soft(given, feat))
                 elif given is not None:
@@ -309,13 +308,6 @@ class MaskPropagation:
         return soft_to_masks(
             soft, torch.tensor(self._label_ids, dtype=torch.uint8),
             self.size).cpu().numpy()
-
-    def _precision(self) -> contextlib.AbstractContextManager:
-        """CUDA float16 autocast for a model with ``fp16``, as the model's
-        own propagation uses."""
-        if getattr(self.model, 'fp16', False):
-            return torch.autocast('cuda', dtype=torch.float16)
-        return contextlib.nullcontext()
 
 
 def _kept_positions(cache: _PassCache, plan: Pass) -> int:

@@ -54,7 +54,7 @@ def test_fp16_asks_for_float16_autocast_on_cuda():
     with warnings.catch_warnings():
         # A CPU-only torch warns that it would disable CUDA autocast.
         warnings.simplefilter('ignore')
-        context = model._precision(torch.device('cuda', 0))
+        context = model.precision(torch.device('cuda', 0))
     assert isinstance(context, torch.autocast)
     assert context.device == 'cuda'
     assert context.fast_dtype == torch.float16

@@ -119,3 +119,14 @@ def test_eval_results_scores_a_finished_run_to_the_same_csvs(demo, tmp_path):
     assert result.returncode != 0
     assert f'no results of 1 of the {len(sequences)} sequences: ' \
         f'{sequences[-1]}' in result.stderr
+
+
+def test_eval_results_refuses_a_misspelled_config_key(demo, tmp_path):
+    data, _ = demo
+    result = subprocess.run([
+        sys.executable, 'tools/eval_results.py', CONFIG, str(tmp_path),
+        '--cfg-options', f'test_dataloader.dataset.data_root={data}',
+        'test_evaluatr.prefix=x'
+    ], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0
+    assert 'test_evaluatr' in result.stderr

@@ -5,9 +5,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmhvc.registry import TRANSFORMS
-from ..palette import read_indexed_png
-
-VOID_ID = 255
+from .video import VOID_ID, read_sized_annotation
 
 
 @TRANSFORMS.register_module()
@@ -53,12 +51,8 @@ class LoadSparseAnnotations(BaseTransform):
         shape = tuple(results['ori_shape'])
         gt_masks = np.full((num_frames, ) + shape, VOID_ID, dtype=np.uint8)
         for t, path in zip(frames, paths):
-            mask, _ = read_indexed_png(path, self.backend_args)
-            if mask.shape != shape:
-                raise ValueError(
-                    f'Annotation {path} is {mask.shape[1]}x{mask.shape[0]} '
-                    f'(WxH) but its frames are {shape[1]}x{shape[0]}')
-            gt_masks[t] = mask
+            gt_masks[t] = read_sized_annotation(path, shape,
+                                                self.backend_args)[0]
         results['gt_masks'] = gt_masks
         return results
 

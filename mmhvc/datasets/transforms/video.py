@@ -1,5 +1,5 @@
 """Loading of whole videos (frames and object masks) for label propagation."""
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import mmcv
 import numpy as np
@@ -77,6 +77,28 @@ class LoadVideoFrames(BaseTransform):
                 f'backend_args={self.backend_args})')
 
 
+def read_sized_annotation(path: str,
+                          shape: Tuple[int, int],
+                          backend_args: Optional[dict] = None
+                          ) -> Tuple[np.ndarray, np.ndarray]:
+    """Read an indexed annotation PNG whose size must be the frames'.
+
+    Returns:
+        ``(label_map, palette)`` as :func:`~mmhvc.datasets.read_indexed_png`
+        gives them.
+
+    Raises:
+        ValueError: The annotation is not ``shape`` ``(H, W)``; the message
+            names the file.
+    """
+    mask, palette = read_indexed_png(path, backend_args)
+    if mask.shape != tuple(shape):
+        raise ValueError(
+            f'Annotation {path} is {mask.shape[1]}x{mask.shape[0]} (WxH) '
+            f'but its frames are {shape[1]}x{shape[0]}')
+    return mask, palette
+
+
 @TRANSFORMS.register_module()
 class LoadVideoAnnotations(BaseTransform):
     """Read the given object masks and, when present, the ground truth.
@@ -129,7 +151,8 @@ class LoadVideoAnnotations(BaseTransform):
 
         given_masks, given_ids, palette = [], [], None
         for k, path in enumerate(given_paths):
-            mask, file_palette = self._read(path, results['ori_shape'])
+            mask, file_palette = read_sized_annotation(
+                path, results['ori_shape'], self.backend_args)
             palette = file_palette if palette is None else palette
             mask[mask == VOID_ID] = 0
             if single_object:
@@ -173,20 +196,12 @@ class LoadVideoAnnotations(BaseTransform):
         gt_masks = np.empty((num_frames, ) + tuple(results['ori_shape']),
                             dtype=np.uint8)
         for t, path in enumerate(paths):
-            mask, _ = self._read(path, results['ori_shape'])
+            mask, _ = read_sized_annotation(path, results['ori_shape'],
+                                            self.backend_args)
             if single_object:
                 mask[(mask > 0) & (mask != VOID_ID)] = 1
             gt_masks[t] = mask
         return gt_masks
-
-    def _read(self, path: str, shape: tuple) -> tuple:
-        """Read one annotation and check its size against the frames."""
-        mask, palette = read_indexed_png(path, self.backend_args)
-        if mask.shape != tuple(shape):
-            raise ValueError(
-                f'Annotation {path} is {mask.shape[1]}x{mask.shape[0]} (WxH) '
-                f'but its frames are {shape[1]}x{shape[0]}')
-        return mask, palette
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}('

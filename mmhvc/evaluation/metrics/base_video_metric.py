@@ -113,7 +113,8 @@ class BaseVideoMetric(BaseMetric):
         raise NotImplementedError
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
-        """Write (with an ``output_dir``) and score each sequence of the
+        """Write (with an ``output_dir``, which a metric without
+        ``needs_ground_truth`` must have) and score each sequence of the
         batch.
 
         Args:
@@ -124,7 +125,8 @@ class BaseVideoMetric(BaseMetric):
         for data_sample in data_samples:
             sample = sample_to_dict(data_sample)
             seq_name = get_meta(sample, 'seq_name')
-            if self.output_dir:
+            # A metric that only writes (no ground truth) needs its folder.
+            if self.output_dir or not self.needs_ground_truth:
                 with atomic_dir(self.sequence_dir(seq_name)) as folder:
                     self.write_sequence(sample, folder)
             self.results.append(self._score(sample, seq_name))

@@ -175,7 +175,7 @@ class LabelPropagationSegmentor(BaseModel):
         w)`` features, L2-normalised over ``C``."""
         x = torch.cat(
             [self.data_preprocessor.normalize_frame(f) for f in frames])
-        with self._precision(frames.device):
+        with self.precision(frames.device):
             feat = self._encode(self.backbone, x)
             other = None if self.extra_backbone is None else self._encode(
                 self.extra_backbone, x)
@@ -260,7 +260,7 @@ class LabelPropagationSegmentor(BaseModel):
                     # that its labels carry.
                     channels = (labels.flatten(1).amax(1) > 0).to(
                         labels.dtype)[:, None, None]
-                with self._precision(feat.device):
+                with self.precision(feat.device):
                     soft = stream.step(feat, labels, channels)
                 if t in given:
                     decoded = self.codec.decode(stream.propagated, meta,
@@ -308,7 +308,7 @@ class LabelPropagationSegmentor(BaseModel):
                 f'{self.propagation_seconds:.1f} s: {rate:.2f} frames/s '
                 '(encoding included)')
 
-    def _precision(self,
+    def precision(self,
                    device: torch.device) -> contextlib.AbstractContextManager:
         """CUDA autocast to float16 with ``fp16``, else a no-op."""
         if not self.fp16:

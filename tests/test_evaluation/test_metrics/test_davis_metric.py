@@ -182,11 +182,11 @@ def test_masks_and_split_argument(tmp_path):
     assert (tmp_path / 'per-sequence_results-test-dev.csv').is_file()
 
 
-def test_output_dir_filled_in_later_and_registry(tmp_path):
+def test_output_dir_required_and_registry(tmp_path):
     _, pred = sequence_b()
     metric = DAVISMetric(format_only=True)
     with pytest.raises(ValueError, match='output_dir'):
-        metric.sequence_dir('seqB')
+        metric.process({}, [make_sample('seqB', None, pred)])
     # The output dir may be filled in after construction.
     metric.output_dir = str(tmp_path)
     metric.process({}, [make_sample('seqB', None, pred)])

@@ -89,6 +89,5 @@ def test_registry(tmp_path):
     assert isinstance(metric, YouTubeVOSSubmission)
     assert metric.prefix == 'youtube_vos'
     metric = YouTubeVOSSubmission()
-    metric.process({}, [make_sample('vid', 3, [0])])
     with pytest.raises(ValueError, match='output_dir'):
-        metric.evaluate(1)
+        metric.process({}, [make_sample('vid', 3, [0])])

@@ -297,7 +297,7 @@ def test_fp16_path_under_cpu_autocast_is_close_to_float32(monkeypatch):
     reference = build_model().propagate_video(frames, sample([0], [given]))
     model = build_model(fp16=True)
     monkeypatch.setattr(
-        model, '_precision',
+        model, 'precision',
         lambda device: torch.autocast('cpu', dtype=torch.float16))
     feat = model.extract_feat(frames[1])
     assert torch.isfinite(feat).all()

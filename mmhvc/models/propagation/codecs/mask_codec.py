@@ -83,8 +83,13 @@ class MaskCodec(BaseLabelCodec):
     def encode(self, given: Dict[str, Tensor], meta: dict,
                grid_size: Tuple[int, int]) -> Tensor:
         """One-hot labels of the given mask's background and objects."""
-        return masks_to_soft(given['given_masks'],
-                             self.label_ids(meta).tolist(), grid_size)
+        mask = given['given_masks']
+        if tuple(mask.shape) != tuple(meta['frame_shape']):
+            raise ValueError(
+                f'{meta.get("seq_name", "<unnamed video>")}: a given mask is '
+                f'{tuple(mask.shape)} but the frames are '
+                f'{tuple(meta["frame_shape"])} (H, W)')
+        return masks_to_soft(mask, self.label_ids(meta).tolist(), grid_size)
 
     def decode(self,
                soft: Optional[Tensor],

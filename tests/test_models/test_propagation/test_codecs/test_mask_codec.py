@@ -93,7 +93,11 @@ def test_given_objects_are_written_over_the_decoded_ones():
     assert empty.shape == (HEIGHT, WIDTH) and not empty.any()
 
 
-def test_object_ids_are_needed():
+def test_object_ids_and_the_frame_size_are_needed():
     with pytest.raises(KeyError, match='seq: the metainfo has no'):
         MaskCodec().encode(
-            dict(given_masks=mask_with()), dict(seq_name='seq'), (2, 2))
+            dict(given_masks=mask_with()),
+            dict(seq_name='seq', frame_shape=(HEIGHT, WIDTH)), (2, 2))
+    with pytest.raises(ValueError, match=r'seq: a given mask is \(8, 5\)'):
+        MaskCodec().encode(
+            dict(given_masks=mask_with()[:, :5]), meta([1]), (2, 2))
