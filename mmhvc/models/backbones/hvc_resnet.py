@@ -6,6 +6,7 @@ the torchvision ones (``conv1``, ``bn1``, ``layer{i}.{j}.conv1`` ...,
 ``layer{i}.0.downsample.0/1``), so torchvision checkpoints and the official
 HVC encoder weights load without renaming.
 """
+import math
 from typing import Dict, List, Optional, Sequence, Tuple, Type, Union
 
 import torch
@@ -256,6 +257,18 @@ class HVCResNet(BaseModule):
             self.out_channels.append(channels)
             self.add_module(f'layer{i + 1}', layer)
         self._freeze_stages()
+
+    @property
+    def out_stride(self) -> int:
+        """Pixels per cell of the last returned map (the one the
+        propagation model uses): 4 (the stem) times the strides of the
+        stages up to it."""
+        return 4 * math.prod(self.strides[:self.out_indices[-1] + 1])
+
+    @property
+    def size_divisor(self) -> int:
+        """Any frame size is accepted (odd sizes round up)."""
+        return 1
 
     @staticmethod
     def _per_stage(name: str, values: Sequence[int],

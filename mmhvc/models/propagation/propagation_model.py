@@ -1,7 +1,9 @@
 """The test-time model: encode every frame, propagate its labels."""
 import contextlib
+import math
 import time
-from typing import Dict, Iterator, List, Optional, Sequence, Union
+from typing import (Dict, Iterator, List, Optional, Sequence, Tuple,
+                    Union)
 
 import torch
 import torch.nn.functional as F
@@ -41,6 +43,18 @@ class LabelPropagationSegmentor(BaseModel):
     and the predictions are summed. Each frame's soft labels
     are kept as they are, reused as context, and decoded by the codec into
     the frame's outputs.
+
+    Encoders: any registered module that maps ``(B, 3, H, W)`` normalised
+    frames to one ``(B, C, h, w)`` feature map (or a tuple whose last entry
+    is used) and declares ``out_stride`` (pixels per feature cell) and
+    ``size_divisor`` (the frame sides it accepts are multiples of it; 1 for
+    any size): an ``HVCResNet`` truncated after a stage, or a
+    ``VisionTransformer`` (patch tokens, stride and divisor the patch
+    size). Frames whose sides are not multiples of ``size_divisor`` are
+    resized bilinearly to the largest multiples below them before they are
+    encoded (``input_shape`` in the metainfo the codec sees); the labels
+    stay at the frame size. The grid an encoder returns is checked against
+    its stride, and a merged encoder must give the same grid.
 
     Weights: ``backbone`` takes the encoder of an mmhvc training checkpoint
     (``backbone.*`` keys) or a backbone-only file (bare torchvision ResNet
@@ -103,10 +117,11 @@ class LabelPropagationSegmentor(BaseModel):
         if extra_checkpoint is not None and extra_backbone is None:
             raise ValueError('extra_checkpoint is set but extra_backbone is '
                              'not')
-        self.backbone = MODELS.build(backbone)
+        self.backbone = self._build_encoder(backbone, 'backbone')
         self.extra_backbone = None
         if extra_backbone is not None:
-            self.extra_backbone = MODELS.build(extra_backbone)
+            self.extra_backbone = self._build_encoder(
+                extra_backbone, 'extra_backbone')
             if extra_checkpoint is not None:
                 load_encoder_weights(self.extra_backbone, extra_checkpoint,
                                      extra_prefix)
@@ -120,6 +135,37 @@ class LabelPropagationSegmentor(BaseModel):
         self.show_progress = show_progress
         self.propagated_frames = 0
         self.propagation_seconds = 0.
+
+    @staticmethod
+    def _build_encoder(cfg: dict, name: str) -> nn.Module:
+        """Build an encoder and check that it declares its stride."""
+        encoder = MODELS.build(cfg)
+        for attr in ('out_stride', 'size_divisor'):
+            value = getattr(encoder, attr, None)
+            if not isinstance(value, int) or value < 1:
+                raise TypeError(
+                    f'model.{name} ({type(encoder).__name__}) must declare '
+                    f'{attr}, a positive int (see LabelPropagationSegmentor: '
+                    f'encoders), got {value!r}')
+        return encoder
+
+    @property
+    def feature_stride(self) -> int:
+        """Pixels of the encoded frame per feature cell."""
+        return self.backbone.out_stride
+
+    def input_shape(self, frame_shape: Tuple[int, int]) -> Tuple[int, int]:
+        """``(H', W')`` at which ``(H, W)`` frames are encoded: each side
+        floored to a multiple of every encoder's ``size_divisor``."""
+        divisor = self.backbone.size_divisor
+        if self.extra_backbone is not None:
+            divisor = math.lcm(divisor, self.extra_backbone.size_divisor)
+        height, width = (side // divisor * divisor for side in frame_shape)
+        if height == 0 or width == 0:
+            raise ValueError(
+                f'{tuple(frame_shape)} frames are smaller than the '
+                f'encoder\'s size_divisor {divisor}')
+        return height, width
 
     def forward(self,
                 inputs: Union[Tensor, Sequence[Tensor]],
@@ -175,6 +221,10 @@ class LabelPropagationSegmentor(BaseModel):
         w)`` features, L2-normalised over ``C``."""
         x = torch.cat(
             [self.data_preprocessor.normalize_frame(f) for f in frames])
+        size = self.input_shape(tuple(x.shape[2:]))
+        if size != tuple(x.shape[2:]):
+            x = F.interpolate(
+                x, size, mode='bilinear', align_corners=False)
         with self.precision(frames.device):
             feat = self._encode(self.backbone, x)
             other = None if self.extra_backbone is None else self._encode(
@@ -198,10 +248,18 @@ class LabelPropagationSegmentor(BaseModel):
     @staticmethod
     def _encode(encoder: nn.Module, x: Tensor) -> Tensor:
         """Last output of ``encoder`` on ``(B, 3, H, W)``, as ``(B, C, h,
-        w)`` normalised over ``C``."""
+        w)`` normalised over ``C``, its grid checked against the encoder's
+        ``out_stride``: ``(ceil(H / s), ceil(W / s))``."""
         out = encoder(x)
         if isinstance(out, (list, tuple)):
             out = out[-1]
+        stride = encoder.out_stride
+        expected = tuple(-(-side // stride) for side in x.shape[2:])
+        if out.dim() != 4 or tuple(out.shape[2:]) != expected:
+            raise ValueError(
+                f'{type(encoder).__name__} declares out_stride {stride} but '
+                f'maps a {tuple(x.shape[2:])} input to '
+                f'{tuple(out.shape)} instead of (B, C) + {expected}')
         return F.normalize(out, dim=1)
 
     @torch.no_grad()
@@ -226,7 +284,10 @@ class LabelPropagationSegmentor(BaseModel):
         if video.dim() != 4 or video.shape[1] != 3:
             raise ValueError(f'{name}: expected (T, 3, H, W) frames, got '
                              f'{tuple(video.shape)}')
-        meta = dict(data_sample.metainfo, frame_shape=tuple(video.shape[2:]))
+        meta = dict(
+            data_sample.metainfo,
+            frame_shape=tuple(video.shape[2:]),
+            input_shape=self.input_shape(tuple(video.shape[2:])))
         meta.setdefault('ori_shape', meta['frame_shape'])
         given = self._given_labels(data_sample, meta, len(video), name)
         first = min(given)

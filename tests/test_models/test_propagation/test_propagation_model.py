@@ -333,6 +333,8 @@ class PatchCode(nn.Module):
     """Each 4 x 4 patch, minus its mean, is the feature of its cell: equal
     patches match exactly, random different ones hardly at all."""
 
+    out_stride = size_divisor = CELL
+
     def forward(self, x):
         batch, _, height, width = x.shape
         patches = F.unfold(x, CELL, stride=CELL)

@@ -22,7 +22,8 @@ class BaseLabelCodec(metaclass=ABCMeta):
     data fields :attr:`given_keys`. ``meta`` is the video's metainfo, with
     ``frame_shape``, the ``(H, W)`` of the propagated frames, and
     ``ori_shape``, that of the frame the labels refer to (by default the
-    same).
+    same), and ``input_shape``, the ``(H', W')`` at which the frames were
+    encoded (the frame size floored to the encoder's ``size_divisor``).
     Outputs are a dict of tensors of one frame; the model stacks them over
     the frames.
     """

@@ -1,0 +1,7 @@
+# DAVIS-2017 val with DINO ViT-B/8 under DINO's protocol.
+_base_ = [
+    '../_base_/models/propagation_dino_vitb8.py',
+    '../_base_/protocols/dino.py',
+    '../_base_/datasets/davis2017_val.py',
+    '../_base_/propagation_runtime.py',
+]

@@ -1,0 +1,8 @@
+# DAVIS-2017 val with DINOv2 ViT-B/14 under DINO's protocol (DINOv2 publishes
+# no video segmentation script of its own).
+_base_ = [
+    '../_base_/models/propagation_dinov2_vitb14.py',
+    '../_base_/protocols/dino.py',
+    '../_base_/datasets/davis2017_val.py',
+    '../_base_/propagation_runtime.py',
+]

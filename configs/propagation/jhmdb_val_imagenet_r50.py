@@ -1,0 +1,9 @@
+# JHMDB pose with a torchvision ResNet-50 under CRW's protocol.
+_base_ = [
+    '../_base_/models/propagation_imagenet_r50.py',
+    '../_base_/protocols/crw.py',
+    '../_base_/datasets/jhmdb_val.py',
+    '../_base_/propagation_runtime.py',
+]
+
+model = dict(codec=dict(type='KeypointCodec', sigma=0.5, decode_topk=3))

@@ -1,0 +1,8 @@
+# VIP parts with DINO ViT-S/8 under CRW's protocol (DINO's script covers
+# DAVIS only).
+_base_ = [
+    '../_base_/models/propagation_dino_vits8.py',
+    '../_base_/protocols/crw.py',
+    '../_base_/datasets/vip_val_crw_protocol.py',
+    '../_base_/propagation_runtime.py',
+]

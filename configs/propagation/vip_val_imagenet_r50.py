@@ -1,0 +1,7 @@
+# VIP parts with a torchvision ResNet-50 under CRW's protocol.
+_base_ = [
+    '../_base_/models/propagation_imagenet_r50.py',
+    '../_base_/protocols/crw.py',
+    '../_base_/datasets/vip_val_crw_protocol.py',
+    '../_base_/propagation_runtime.py',
+]
