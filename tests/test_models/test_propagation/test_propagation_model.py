@@ -462,3 +462,83 @@ def test_mask_config_builds_with_its_preprocessor():
                                torch.tensor([58.395, 57.12, 57.375]))
     assert (model.propagator.topk, model.propagator.radius,
             model.propagator.context_size) == (15, 12., 50)
+
+
+# Any encoder: the stride contract and frames resized for a ViT
+
+TINY_VIT = dict(type='VisionTransformer',
+                arch=dict(embed_dims=16, num_layers=1, num_heads=2),
+                patch_size=8, img_size=32)
+
+
+class NoStride(nn.Module):
+
+    def forward(self, x):
+        return x[:, :, ::8, ::8]
+
+
+class WrongStride(NoStride):
+    out_stride = 4
+    size_divisor = 1
+
+
+MODELS.register_module('TestNoStride', module=NoStride, force=True)
+MODELS.register_module('TestWrongStride', module=WrongStride, force=True)
+
+
+def test_encoders_must_declare_their_stride():
+    with pytest.raises(TypeError, match=r'model.backbone \(NoStride\) must '
+                       'declare out_stride'):
+        build_model(backbone=dict(type='TestNoStride'))
+    with pytest.raises(TypeError, match='model.extra_backbone'):
+        build_model(extra_backbone=dict(type='TestNoStride'))
+    model = build_model(backbone=dict(type='TestWrongStride'))
+    with pytest.raises(ValueError, match='declares out_stride 4'):
+        model.extract_feats(noise_frames(1, 0))
+
+
+@pytest.mark.parametrize('strides,out_indices,stride', [
+    ((1, 2, 1), (2, ), 8),
+    ((1, 2, 2, 2), (3, ), 32),
+    ((1, 2, 2, 2), (3, 1), 8),
+])
+def test_resnet_declares_the_stride_of_its_last_output(
+        strides, out_indices, stride):
+    backbone = MODELS.build(
+        dict(type='HVCResNet', depth=18, num_stages=len(strides),
+             strides=strides, out_indices=out_indices))
+    assert backbone.out_stride == stride and backbone.size_divisor == 1
+    out = backbone(torch.zeros(1, 3, 64, 96))[-1]
+    assert out.shape[2:] == (64 // stride, 96 // stride)
+
+
+def test_vit_frames_are_floored_to_the_patch_and_labels_stay_at_frame_size():
+    model = build_model(backbone=TINY_VIT)
+    assert model.feature_stride == 8
+    height, width = 30, 45
+    frames = torch.randint(0, 256, (3, 3, height, width), dtype=torch.uint8)
+    feats = model.extract_feats(frames)
+    assert model.input_shape((height, width)) == (24, 40)
+    assert feats.shape == (3, 16, 3, 5)
+    # the encoder sees the frames resized to 24 x 40
+    x = torch.cat([model.data_preprocessor.normalize_frame(f)
+                   for f in frames])
+    x = F.interpolate(x, (24, 40), mode='bilinear', align_corners=False)
+    torch.testing.assert_close(
+        feats, F.normalize(model.backbone(x), dim=1))
+
+    given = torch.zeros(height, width, dtype=torch.uint8)
+    given[5:20, 10:30] = 2
+    out = model.predict([frames], [sample([0], [given])])[0]
+    assert out.pred_masks.shape == (3, height, width)
+    assert torch.equal(out.pred_masks[0], given)
+
+
+def test_merged_encoders_share_the_size_divisor():
+    model = build_model(
+        backbone=TINY_VIT, extra_backbone=dict(TINY_VIT, patch_size=16))
+    assert model.input_shape((40, 70)) == (32, 64)
+    with pytest.raises(ValueError, match='feature grid'):
+        model.extract_feats(torch.zeros(1, 3, 32, 64, dtype=torch.uint8))
+    with pytest.raises(ValueError, match='smaller than'):
+        model.input_shape((10, 70))

@@ -101,3 +101,54 @@ def test_object_ids_and_the_frame_size_are_needed():
     with pytest.raises(ValueError, match=r'seq: a given mask is \(8, 5\)'):
         MaskCodec().encode(
             dict(given_masks=mask_with()[:, :5]), meta([1]), (2, 2))
+
+
+# DINO's resampling, against PIL's nearest-neighbour resize and a
+# channel-by-channel normalisation written out here
+
+
+def test_dino_encoding_samples_the_mask_at_cell_centres():
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    mask = rng.choice([0, 2, 7], size=(37, 53)).astype(np.uint8)
+    grid = (6, 9)
+    soft = MaskCodec(resampling='dino').encode(
+        dict(given_masks=torch.from_numpy(mask)),
+        dict(meta([2, 7]), frame_shape=mask.shape), grid)
+    small = np.array(
+        Image.fromarray(mask).resize(grid[::-1], Image.NEAREST))
+    expected = np.stack([small == i for i in (0, 2, 7)]).astype(np.float32)
+    np.testing.assert_array_equal(soft.numpy(), expected)
+
+
+def test_dino_decoding_normalises_each_channel_then_resizes_the_argmax():
+    from PIL import Image
+    torch.manual_seed(0)
+    soft = torch.rand(3, 5, 7)
+    soft[2] *= 0.2  # a weak channel that the rescaling lifts
+    soft[1] = 0.  # an empty channel stays as it is
+    input_shape, frame_shape = (40, 56), (40, 61)
+    out = MaskCodec(resampling='dino').decode(
+        soft, dict(meta([3, 4]), frame_shape=frame_shape,
+                   input_shape=input_shape))['pred_masks']
+
+    up = torch.nn.functional.interpolate(
+        soft[None], scale_factor=8, mode='bilinear',
+        align_corners=False)[0]
+    for c in range(3):
+        if up[c].max() > 0:
+            up[c] = (up[c] - up[c].min()) / (up[c] - up[c].min()).max()
+    index = up.argmax(0).numpy().astype(np.uint8)
+    index = np.array(
+        Image.fromarray(index).resize(frame_shape[::-1], Image.NEAREST))
+    expected = np.array([0, 3, 4], dtype=np.uint8)[index]
+    np.testing.assert_array_equal(out.numpy(), expected)
+    # the rescaling changes the answer: plain argmax differs somewhere
+    plain = MaskCodec().decode(soft, dict(meta([3, 4]),
+                                          frame_shape=frame_shape))
+    assert not torch.equal(plain['pred_masks'], out)
+
+
+def test_unknown_resampling_is_refused():
+    with pytest.raises(ValueError, match='resampling'):
+        MaskCodec(resampling='bicubic')
