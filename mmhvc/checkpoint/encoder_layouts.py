@@ -175,11 +175,11 @@ _MMHVC_PREFIXES = (BACKBONE_PREFIX, ) + tuple(
 _LAYOUTS: Dict[str, _Layout] = {
     'mmhvc':
     _Layout(('state_dict', 'model'), _MMHVC_PREFIXES, _resnet_name,
-            _drop(TARGET_PREFIX, r'neck\.', r'head\.', r'extra_backbone\.',
-                  r'data_preprocessor\.', r'target_encoder\.',
-                  r'online_space_projector\.', r'target_space_projector\.',
-                  r'space_predictor\.', r'flow\.', r'fc\.',
-                  r'online_encoder\.fc\.')),
+            _drop(re.escape(TARGET_PREFIX), r'neck\.', r'head\.',
+                  r'extra_backbone\.', r'data_preprocessor\.',
+                  r'target_encoder\.', r'online_space_projector\.',
+                  r'target_space_projector\.', r'space_predictor\.', r'flow\.',
+                  r'fc\.', r'online_encoder\.fc\.')),
     'torchvision':
     _Layout(('state_dict', 'model'), ('', ), _resnet_name, _drop(r'fc\.')),
     'crw':
