@@ -5,3 +5,5 @@ _base_ = [
     '../_base_/datasets/davis2017_val.py',
     '../_base_/propagation_runtime.py',
 ]
+
+model = dict(**_base_.protocol)

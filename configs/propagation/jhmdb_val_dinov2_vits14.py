@@ -6,4 +6,6 @@ _base_ = [
     '../_base_/propagation_runtime.py',
 ]
 
-model = dict(codec=dict(type='KeypointCodec', sigma=0.5, decode_topk=3))
+model = dict(
+    **_base_.protocol,
+    codec=dict(type='KeypointCodec', sigma=0.5, decode_topk=3))

@@ -6,3 +6,5 @@ _base_ = [
     '../_base_/datasets/vip_val_crw_protocol.py',
     '../_base_/propagation_runtime.py',
 ]
+
+model = dict(**_base_.protocol)

@@ -15,8 +15,9 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from torch import Tensor, nn
 
+from .encoder_layouts import convert_encoder, encoder_state_dict
 from .io import find_state_dict, load_checkpoint_file
-from .layouts import is_optional_key, is_resnet_key
+from .layouts import BACKBONE_PREFIX, is_optional_key, is_resnet_key
 
 
 def load_state_dict_checked(module: nn.Module, state_dict: Dict[str, Tensor],
@@ -55,11 +56,26 @@ def load_state_dict_checked(module: nn.Module, state_dict: Dict[str, Tensor],
     return [k for k in missing if not is_optional_key(k)], list(unexpected)
 
 
+def _holds_backbone(model: nn.Module, state_dict: Dict[str, Tensor]) -> bool:
+    """Whether ``state_dict`` has every ``backbone.*`` entry of ``model``
+    (a checkpoint of this model rather than a method's release)."""
+    own = [
+        k for k in model.state_dict()
+        if k.startswith(BACKBONE_PREFIX) and not is_optional_key(k)
+    ]
+    return bool(own) and all(k in state_dict for k in own)
+
+
 def load_model_weights(model: nn.Module, filename: str) -> None:
     """Load the state dict of ``filename`` into ``model``, all of it.
 
     The state dict is the checkpoint itself or its ``state_dict`` /
-    ``model`` entry; a ``module.`` prefix (DDP) is removed.
+    ``model`` entry; a ``module.`` prefix (DDP) is removed. A model with a
+    ``checkpoint_layout`` other than ``'mmhvc'`` (the propagation model
+    evaluating another method's encoder) reads its backbone from a release
+    in that layout (:func:`~mmhvc.checkpoint.convert_encoder`, strict; the
+    layout also names the checkpoint entry that holds the weights), unless
+    the file already holds every ``backbone.*`` entry of the model.
 
     Args:
         model: The model, or a model wrapper (its ``module`` is loaded).
@@ -76,11 +92,20 @@ def load_model_weights(model: nn.Module, filename: str) -> None:
     """
     if is_model_wrapper(model):
         model = model.module
-    state_dict, _ = find_state_dict(load_checkpoint_file(filename), filename)
+    layout = getattr(model, 'checkpoint_layout', 'mmhvc')
+    state_dict = encoder_state_dict(
+        load_checkpoint_file(filename), layout, filename)
     state_dict = {
         re.sub(r'^module\.', '', key): value
         for key, value in state_dict.items()
     }
+    if layout != 'mmhvc' and not _holds_backbone(model, state_dict):
+        encoder, report = convert_encoder(state_dict, layout, filename)
+        print_log(
+            f'{filename}: the encoder read in the {layout!r} layout: '
+            f'{report.format()}',
+            logger='current')
+        state_dict = {BACKBONE_PREFIX + k: v for k, v in encoder.items()}
     missing, unexpected = load_state_dict_checked(model, state_dict, filename)
     if missing or unexpected:
         raise KeyError(

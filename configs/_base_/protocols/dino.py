@@ -6,8 +6,9 @@
 # temperature 0.1. The first mask reaches the grid by nearest-neighbour
 # sampling; a frame's labels are upsampled bilinearly to the encoded size,
 # each object's channel rescaled to [0, 1], and the argmax resized to the
-# frame by nearest neighbour (MaskCodec resampling='dino').
-model = dict(
+# frame by nearest neighbour (MaskCodec resampling='dino'). See ./hvc.py for
+# how a config applies a protocol.
+protocol = dict(
     codec=dict(type='MaskCodec', resampling='dino'),
     propagator=dict(
         type='LabelPropagator',

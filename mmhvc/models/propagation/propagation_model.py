@@ -12,7 +12,7 @@ from mmengine.structures import BaseDataElement
 from mmengine.utils import ProgressBar
 from torch import Tensor, nn
 
-from mmhvc.checkpoint import (load_encoder_weights,
+from mmhvc.checkpoint import (ENCODER_LAYOUTS, load_encoder_weights,
                               revise_propagation_state_dict)
 from mmhvc.registry import LABEL_CODECS, MODELS
 from .codecs import BaseLabelCodec
@@ -61,7 +61,11 @@ class LabelPropagationSegmentor(BaseModel):
     keys), e.g. through ``load_from`` / ``tools/test.py``: the keys are
     adapted when the model's state dict is loaded
     (:func:`~mmhvc.checkpoint.revise_propagation_state_dict`), and missing
-    backbone weights are an error. ``extra_backbone`` is loaded from
+    backbone weights are an error. With another ``checkpoint_layout``,
+    :func:`~mmhvc.checkpoint.load_model_weights` (``tools/test.py``,
+    :func:`~mmhvc.apis.init_model`) reads the file another method released
+    (CRW's ``pretrained.pth``, DINO's ``dino_deitsmall8_pretrain.pth`` ...)
+    through that layout's key map, strictly. ``extra_backbone`` is loaded from
     ``extra_checkpoint`` when the model is built.
 
     Args:
@@ -76,6 +80,10 @@ class LabelPropagationSegmentor(BaseModel):
         extra_prefix: Prefix of the ``extra_backbone`` keys in
             ``extra_checkpoint`` (MoCo: ``'module.encoder_q.'``).
         merge_weight: Weight ``lambda`` of the backbone features in the merge.
+        checkpoint_layout: Layout of the checkpoints given for the backbone
+            (:data:`~mmhvc.checkpoint.ENCODER_LAYOUTS`): ``'mmhvc'``, or the
+            layout of the method whose release is evaluated (``'crw'``,
+            ``'dino'``, ``'dinov2'``, ``'torchvision'`` ...).
         fp16: Encode the frames and compute the affinities under CUDA
             autocast (float16 convolutions and matrix products), as the
             reference implementation does, which brings its top-k choices
@@ -103,6 +111,7 @@ class LabelPropagationSegmentor(BaseModel):
                  extra_checkpoint: Optional[str] = None,
                  extra_prefix: str = '',
                  merge_weight: float = 1.05,
+                 checkpoint_layout: str = 'mmhvc',
                  fp16: bool = False,
                  encode_batch: int = 1,
                  show_progress: bool = False,
@@ -128,6 +137,11 @@ class LabelPropagationSegmentor(BaseModel):
         self.codec: BaseLabelCodec = LABEL_CODECS.build(codec)
         self.propagator = MODELS.build(propagator)
         self.merge_weight = merge_weight
+        if checkpoint_layout not in ENCODER_LAYOUTS:
+            raise ValueError(
+                f'model.checkpoint_layout must be one of {ENCODER_LAYOUTS}, '
+                f'got "{checkpoint_layout}"')
+        self.checkpoint_layout = checkpoint_layout
         self.fp16 = fp16
         if encode_batch < 1:
             raise ValueError(f'encode_batch must be >= 1, got {encode_batch}')
