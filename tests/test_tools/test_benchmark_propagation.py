@@ -164,6 +164,21 @@ def test_least_work_counts_each_query_disk(tool, radius):
         brute_force_pairs(7, 9, radius, 5)
 
 
+@pytest.mark.parametrize('radius', [1, 2.5, 12.0])
+def test_least_work_counts_each_query_square(tool, radius):
+    propagator = LabelPropagator(radius=radius, topk=3, context_size=4,
+                                 neighbourhood='square',
+                                 restrict_long_term=True)
+    ys, xs = torch.meshgrid(torch.arange(7), torch.arange(9),
+                            indexing='ij')
+    ys, xs = ys.flatten(), xs.flatten()
+    close = ((ys[:, None] - ys).abs() <= radius) & \
+        ((xs[:, None] - xs).abs() <= radius)
+    context = propagator.context_indices(0, 5)
+    assert tool.least_pairs(propagator, context, 7, 9) == \
+        int(close.sum()) * 5
+
+
 def test_kernel_products_cover_the_least_work(tool):
     propagator = LabelPropagator(radius=3., topk=3, context_size=4,
                                  tile_size=(7, 2))

@@ -66,8 +66,7 @@ from mmhvc.datasets.synthetic import write_demo_videos
 from mmhvc.fileio import is_image_file, list_frames, read_image
 from mmhvc.models.propagation import (ContextMemory, DenseBackend,
                                       LabelPropagator, WindowedBackend)
-from mmhvc.models.propagation.windowed import (disk_reach, key_row_scores,
-                                               plan_slots)
+from mmhvc.models.propagation.windowed import key_row_scores, plan_slots
 
 MODES = ('backends', 'floor', 'end-to-end')
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -325,14 +324,15 @@ def kernel_products(backend: WindowedBackend, memory: ContextMemory,
 def least_pairs(propagator: LabelPropagator, context: Sequence[int],
                 height: int, width: int) -> int:
     """Query-candidate pairs of scoring each candidate once: each query's
-    disk in the distinct short-term frames and, unless restricted, the
+    neighbourhood in the distinct short-term frames and, unless restricted, the
     whole long-term frame."""
-    radius = propagator.radius
-    reach = disk_reach(radius)
+    neighbourhood = propagator.windowed.neighbourhood
+    reach = neighbourhood.reach
     disk = sum(
         max(height - abs(dy), 0) * max(width - abs(dx), 0)
         for dy in range(-reach, reach + 1)
-        for dx in range(-reach, reach + 1) if dy * dy + dx * dx < radius**2)
+        for dx in range(-neighbourhood.half_width(dy),
+                        neighbourhood.half_width(dy) + 1))
     short_term = set(context[1:])
     if propagator.windowed.restrict_long_term:
         return disk * len(short_term | {context[0]})

@@ -1,8 +1,9 @@
 """The dense backend: label propagation exactly as the paper states it.
 
 Every query position is compared with every position of every context
-frame; positions of the short-term frames outside the spatial radius are
-set to ``-inf`` (the long-term frames stay unrestricted unless
+frame; positions of the short-term frames outside the query's spatial
+neighbourhood (:mod:`.neighbourhood`: a disc or a square) are set to
+``-inf`` (the long-term frames stay unrestricted unless
 ``restrict_long_term``); the ``topk`` best over the whole context, in
 context order and with its repeated frames, are softmax-weighted with
 ``temperature`` and their soft labels summed. It is the specification that
@@ -15,21 +16,28 @@ import torch
 from torch import Tensor
 
 from .context_memory import ContextMemory, check_long_term
+from .neighbourhood import Neighbourhood
 
 
 class DenseBackend:
     """Dense masked top-k label propagation over a :class:`ContextMemory`.
 
     Args:
-        radius: Spatial radius in feature cells: a short-term key at
-            ``(y', x')`` is a candidate of the query at ``(y, x)`` iff
-            ``(y - y')**2 + (x - x')**2 < radius**2``.
+        radius: Spatial radius in feature cells: with the ``'disc'``
+            neighbourhood a short-term key at ``(y', x')`` is a candidate of
+            the query at ``(y, x)`` iff ``(y - y')**2 + (x - x')**2 <
+            radius**2`` (radius 12: up to 11 cells away, a 23 x 23 bounding
+            box); with ``'square'`` iff ``max(|y - y'|, |x - x'|) <=
+            radius`` (radius 12: up to 12 cells away, 25 x 25 cells).
         topk: Number of neighbours per query position.
         temperature: Softmax temperature of the dot products.
-        restrict_long_term: Restrict the long-term frames to the radius too.
+        restrict_long_term: Restrict the long-term frames to the
+            neighbourhood too.
         query_chunk: Query positions scored at once; the scores of a chunk
             take ``query_chunk * N * h * w`` elements for a context of ``N``
             frames, so memory stays bounded whatever the grid.
+        neighbourhood: ``'disc'`` (CRW/HVC, default) or ``'square'``
+            (DINO).
     """
 
     def __init__(self,
@@ -37,10 +45,12 @@ class DenseBackend:
                  topk: int = 15,
                  temperature: float = 0.1,
                  restrict_long_term: bool = False,
-                 query_chunk: int = 100) -> None:
+                 query_chunk: int = 100,
+                 neighbourhood: str = 'disc') -> None:
         if query_chunk < 1:
             raise ValueError(f'query_chunk must be >= 1, got {query_chunk}')
         self.radius = float(radius)
+        self.neighbourhood = Neighbourhood(neighbourhood, radius)
         self.topk = topk
         self.temperature = temperature
         self.restrict_long_term = restrict_long_term
@@ -105,8 +115,8 @@ class DenseBackend:
             stop = min(start + self.query_chunk, num_pos)
             scores = (queries[start:stop] @ keys.T).view(
                 stop - start, len(distinct), num_pos)[:, order]
-            outside = (ys[start:stop, None] - ys)**2 + \
-                (xs[start:stop, None] - xs)**2 >= self.radius**2
+            outside = ~self.neighbourhood.contains(
+                ys[start:stop, None] - ys, xs[start:stop, None] - xs)
             scores.masked_fill_(
                 outside[:, None] & restricted[None, :, None], float('-inf'))
             values, index = (scores.view(stop - start, -1) /

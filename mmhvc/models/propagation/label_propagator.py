@@ -8,6 +8,7 @@ from torch import Tensor
 from mmhvc.registry import MODELS
 from .context_memory import ContextMemory
 from .dense import DenseBackend
+from .neighbourhood import check_neighbourhood
 from .windowed import WindowedBackend
 
 BACKENDS = ('auto', 'dense', 'windowed')
@@ -18,13 +19,23 @@ class LabelPropagator(BaseModule):
     """Propagate soft labels from context frames to a query frame.
 
     For every query position, the dot products with the context positions
-    within ``radius`` feature cells (Euclidean, ``dy**2 + dx**2 <
-    radius**2``, same coordinates in every frame) are computed, the ``topk``
-    largest over the whole context are kept, softmax-weighted with
-    ``temperature``, and the neighbours' soft labels are summed with those
-    weights. As in the reference, the long-term frame (the first of a
-    context) is compared with *every* query position unless
-    ``restrict_long_term`` is set.
+    in its spatial neighbourhood (same coordinates in every frame) are
+    computed, the ``topk`` largest over the whole context are kept,
+    softmax-weighted with ``temperature``, and the neighbours' soft labels
+    are summed with those weights. The neighbourhood of the query at ``(y,
+    x)`` holds the keys at ``(y', x')`` with, for ``neighbourhood``
+
+    - ``'disc'`` (CRW/HVC, the default): ``(y - y')**2 + (x - x')**2 <
+      radius**2``, a strict Euclidean disc; radius 12 reaches 11 cells in
+      each direction (a 23 x 23 bounding box);
+    - ``'square'`` (DINO's ``size_mask_neighborhood``): ``|y - y'| <=
+      radius`` and ``|x - x'| <= radius``, an inclusive square of half side
+      ``radius``; radius 12 reaches 12 cells (25 x 25 cells).
+
+    As in the CRW reference, the long-term frame (the first of a context) is
+    compared with *every* query position unless ``restrict_long_term`` is
+    set; DINO restricts every context frame, i.e. ``neighbourhood='square',
+    restrict_long_term=True``.
 
     The context of a query frame ``t`` for a label group that starts at
     frame ``t0`` is :meth:`context_indices`: the long-term frame ``t0``
@@ -46,17 +57,19 @@ class LabelPropagator(BaseModule):
     ``'auto'`` picks dense on CUDA and windowed elsewhere.
 
     Args:
-        radius: Spatial radius in feature cells (strict).
+        radius: Spatial radius in feature cells: of the disc (strict) or
+            half side of the square (inclusive).
         topk: Number of neighbours per query position.
         temperature: Softmax temperature of the dot products.
         context_size: Number of short-term context frames.
         dedup_context: Use each context frame once (long-term frame plus the
             distinct previous frames) instead of the padded reference context.
-        restrict_long_term: Restrict the long-term frame to the radius as
-            well. The reference does not.
+        restrict_long_term: Restrict the long-term frame to the
+            neighbourhood as well. The CRW reference does not.
         backend: ``'auto'``, ``'dense'`` or ``'windowed'``.
         tile_size: Query blocks ``(rows, columns)`` of the windowed backend.
         query_chunk: Query positions scored at once by the dense backend.
+        neighbourhood: ``'disc'`` or ``'square'``, the shape above.
         init_cfg: Initialisation config (the propagator has no weights).
     """
 
@@ -70,6 +83,7 @@ class LabelPropagator(BaseModule):
                  backend: str = 'auto',
                  tile_size: Union[int, Tuple[int, int]] = (60, 8),
                  query_chunk: int = 100,
+                 neighbourhood: str = 'disc',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if radius <= 0:
@@ -83,6 +97,7 @@ class LabelPropagator(BaseModule):
         if backend not in BACKENDS:
             raise ValueError(f'backend must be one of {BACKENDS}, got '
                              f'"{backend}"')
+        self.neighbourhood = check_neighbourhood(neighbourhood)
         self.radius = float(radius)
         self.topk = topk
         self.temperature = temperature
@@ -90,9 +105,11 @@ class LabelPropagator(BaseModule):
         self.dedup_context = dedup_context
         self.backend = backend
         self.dense = DenseBackend(radius, topk, temperature,
-                                  restrict_long_term, query_chunk)
+                                  restrict_long_term, query_chunk,
+                                  neighbourhood)
         self.windowed = WindowedBackend(radius, topk, temperature,
-                                        restrict_long_term, tile_size)
+                                        restrict_long_term, tile_size,
+                                        neighbourhood)
 
     def context_indices(self,
                         start: int,
@@ -220,7 +237,8 @@ class LabelPropagator(BaseModule):
             restrict_long_term=self.dense.restrict_long_term,
             backend=self.backend,
             tile_size=self.windowed.tile_size,
-            query_chunk=self.dense.query_chunk)
+            query_chunk=self.dense.query_chunk,
+            neighbourhood=self.neighbourhood)
         unknown = sorted(set(overrides) - set(args))
         if unknown:
             raise TypeError(f'LabelPropagator has no argument {unknown[0]}')

@@ -2,12 +2,14 @@
 reach the top-k.
 
 The dense backend (:mod:`.dense`) scores every query position against every
-position of every context frame and masks the short-term frames to the
-radius. Almost all of those scores are thrown away: a short-term position
-outside a query's disk can never be a neighbour. This backend computes the
-scores inside the disks (and the long-term frame, which is unrestricted)
-and selects the same top-k, so its output equals the dense backend's up to
-float rounding and the order of exact ties. Its terms:
+position of every context frame and masks the short-term frames to each
+query's neighbourhood (:mod:`.neighbourhood`: a disc or a square of the
+radius; "disk" below stands for either). Almost all of those scores are
+thrown away: a short-term position outside a query's disk can never be a
+neighbour. This backend computes the scores inside the disks (and the
+long-term frame, which is unrestricted) and selects the same top-k, so its
+output equals the dense backend's up to float rounding and the order of
+exact ties. Its terms:
 
 - **memory slot**: the :class:`~.context_memory.ContextMemory` stores each
   frame once, in a slot; the memory keeps one grid cell of all slots
@@ -46,6 +48,7 @@ import torch
 from torch import Tensor
 
 from .context_memory import ContextMemory, check_long_term
+from .neighbourhood import Neighbourhood
 
 
 class KeyRow(NamedTuple):
@@ -88,45 +91,31 @@ class QueryTile(NamedTuple):
     query_pos: Tensor
 
 
-def disk_reach(radius: float) -> int:
-    """Largest ``|dy|`` (or ``|dx|``) of a cell inside the strict disk of
-    ``radius``: ``ceil(radius) - 1``."""
-    return math.ceil(radius) - 1
-
-
-def half_width(radius: float, dy: int) -> int:
-    """Largest ``dx >= 0`` with ``dy**2 + dx**2 < radius**2``, or -1 if
-    the row offset ``dy`` is beyond the radius."""
-    dx = -1
-    while dy * dy + (dx + 1)**2 < radius**2:
-        dx += 1
-    return dx
-
-
 def make_query_tiles(height: int, width: int, tile_size: Tuple[int, int],
-                     radius: float, device: torch.device,
+                     neighbourhood: Neighbourhood, device: torch.device,
                      dtype: torch.dtype) -> List[QueryTile]:
     """Cut an ``h x w`` grid into ``tile_size`` ``(rows, columns)`` blocks.
 
-    For each key row within reach of a block, the queries whose disk meets
-    it are those at most ``reach`` rows away (a contiguous range of the
-    block's row-major queries), and its key columns are those the nearest
-    of them reaches, clipped to the grid.
+    For each key row within reach of a block, the queries whose
+    ``neighbourhood`` meets it are those at most ``reach`` rows away (a
+    contiguous range of the block's row-major queries), and its key columns
+    are those the nearest of them reaches, clipped to the grid.
     """
     block_rows, block_cols = tile_size
     return [
         _make_tile(
             slice(y, min(y + block_rows, height)),
-            slice(x, min(x + block_cols, width)), height, width, radius,
-            device, dtype) for y in range(0, height, block_rows)
+            slice(x, min(x + block_cols, width)), height, width,
+            neighbourhood, device, dtype)
+        for y in range(0, height, block_rows)
         for x in range(0, width, block_cols)
     ]
 
 
 def _make_tile(rows: slice, cols: slice, height: int, width: int,
-               radius: float, device: torch.device,
+               neighbourhood: Neighbourhood, device: torch.device,
                dtype: torch.dtype) -> QueryTile:
-    reach = disk_reach(radius)
+    reach = neighbourhood.reach
     block_width = cols.stop - cols.start
     win_rows = slice(max(rows.start - reach, 0),
                      min(rows.stop + reach, height))
@@ -142,7 +131,8 @@ def _make_tile(rows: slice, cols: slice, height: int, width: int,
     for y in range(win_rows.start, win_rows.stop):
         first = max(rows.start, y - reach)
         last = min(rows.stop, y + reach + 1)
-        half = half_width(radius, y - min(max(y, rows.start), rows.stop - 1))
+        half = neighbourhood.half_width(
+            y - min(max(y, rows.start), rows.stop - 1))
         if first >= last or half < 0:
             continue
         row_cols = slice(max(cols.start - half, 0),
@@ -168,7 +158,7 @@ def _make_tile(rows: slice, cols: slice, height: int, width: int,
         torch.arange(win_cols.start, win_cols.stop),
         indexing='ij')
     qy, qx, ky, kx = (t.reshape(-1) for t in (qy, qx, ky, kx))
-    inside = (ky[:, None] - qy)**2 + (kx[:, None] - qx)**2 < radius**2
+    inside = neighbourhood.contains(ky[:, None] - qy, kx[:, None] - qx)
     bias = torch.zeros(
         inside.shape, dtype=dtype).masked_fill_(~inside, float('-inf'))
     return QueryTile(rows, cols, win_rows, win_cols, key_rows, size,
@@ -320,13 +310,21 @@ class WindowedBackend:
     the module docstring for how it scores and selects).
 
     Args:
-        radius: Spatial radius in feature cells (strict, ``> 0``).
+        radius: Spatial radius in feature cells (``> 0``): with the
+            ``'disc'`` neighbourhood a key at offset ``(dy, dx)`` from a
+            query is a candidate iff ``dy**2 + dx**2 < radius**2`` (radius
+            12: up to 11 cells away, a 23 x 23 bounding box); with
+            ``'square'`` iff ``max(|dy|, |dx|) <= radius`` (radius 12: up
+            to 12 cells away, 25 x 25 cells).
         topk: Number of neighbours per query position (``>= 1``).
         temperature: Softmax temperature of the dot products (``> 0``).
-        restrict_long_term: Restrict the long-term frame to the radius too.
+        restrict_long_term: Restrict the long-term frame to the
+            neighbourhood too.
         tile_size: Query block ``(rows, columns)``, or one int for square
             blocks (``>= 1``); a speed/memory trade-off that does not change
             the result.
+        neighbourhood: ``'disc'`` (CRW/HVC, default) or ``'square'``
+            (DINO).
     """
 
     def __init__(self,
@@ -334,13 +332,15 @@ class WindowedBackend:
                  topk: int = 15,
                  temperature: float = 0.1,
                  restrict_long_term: bool = False,
-                 tile_size: Union[int, Tuple[int, int]] = (60, 8)) -> None:
+                 tile_size: Union[int, Tuple[int, int]] = (60, 8),
+                 neighbourhood: str = 'disc') -> None:
         if isinstance(tile_size, int):
             tile_size = (tile_size, tile_size)
         if len(tile_size) != 2 or min(tile_size) < 1:
             raise ValueError('tile_size must be an int or (rows, columns), '
                              f'each >= 1, got {tile_size}')
         self.radius = float(radius)
+        self.neighbourhood = Neighbourhood(neighbourhood, radius)
         self.topk = topk
         self.temperature = temperature
         self.restrict_long_term = restrict_long_term
@@ -355,8 +355,8 @@ class WindowedBackend:
         if key not in self._tile_cache:
             self._tile_cache = {
                 key:
-                make_query_tiles(height, width, self.tile_size, self.radius,
-                                 device, dtype)
+                make_query_tiles(height, width, self.tile_size,
+                                 self.neighbourhood, device, dtype)
             }
         return self._tile_cache[key]
 
@@ -508,7 +508,7 @@ class WindowedBackend:
             if copies:
                 dy = p // width - (tile.query_pos // width)[:, None]
                 dx = p % width - (tile.query_pos % width)[:, None]
-                counts += copies * (dy * dy + dx * dx < self.radius**2)
+                counts += copies * self.neighbourhood.contains(dy, dx)
             return slot * num_pos + p.clamp(max=num_pos - 1), counts
 
         return values, decode

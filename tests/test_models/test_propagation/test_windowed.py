@@ -4,8 +4,8 @@ import torch.nn.functional as F
 
 from mmhvc.models.propagation import (ContextMemory, LabelPropagator,
                                       WindowedBackend)
-from mmhvc.models.propagation.windowed import (disk_reach, half_width,
-                                               key_row_scores,
+from mmhvc.models.propagation.neighbourhood import Neighbourhood
+from mmhvc.models.propagation.windowed import (key_row_scores,
                                                make_query_tiles)
 
 torch.set_num_threads(1)
@@ -219,12 +219,14 @@ def test_invalid_tile_size(tile_size):
 
 def test_reach_and_disk_half_widths():
     # radius 2.5: offsets with dy**2 + dx**2 < 6.25, i.e. a 21-cell disk
-    assert disk_reach(2.5) == 2
-    widths = [half_width(2.5, dy) for dy in range(-3, 4)]
+    disc = Neighbourhood('disc', 2.5)
+    assert disc.reach == 2
+    widths = [disc.half_width(dy) for dy in range(-3, 4)]
     assert widths == [-1, 1, 2, 2, 2, 1, -1]
     assert sum(2 * w + 1 for w in widths if w >= 0) == 21
-    assert disk_reach(6) == 5
-    assert half_width(12, 11) == 4 and half_width(12, 0) == 11
+    assert Neighbourhood('disc', 6).reach == 5
+    disc = Neighbourhood('disc', 12)
+    assert disc.half_width(11) == 4 and disc.half_width(0) == 11
 
 
 @pytest.mark.parametrize('slots', [slice(0, 5), slice(1, 4)])
@@ -233,8 +235,8 @@ def test_key_row_scores_are_the_dot_products_of_each_key_row(slots):
     feats, labels = random_frames(6, 4, 7, 9)
     kernel = WindowedBackend(radius=3., topk=2)
     memory = fill_memory(kernel, feats[:5], labels[:5])
-    (tile, *_) = make_query_tiles(7, 9, (7, 3), 3., torch.device('cpu'),
-                                  torch.float64)
+    (tile, *_) = make_query_tiles(7, 9, (7, 3), Neighbourhood('disc', 3.),
+                                  torch.device('cpu'), torch.float64)
     block = feats[5].permute(1, 2, 0)[tile.rows, tile.cols].reshape(-1, 4)
     span = slots.stop - slots.start
     buffer = torch.full((span * tile.size, ), float('nan'),
