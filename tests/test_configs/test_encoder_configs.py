@@ -167,7 +167,8 @@ def test_family_runs_end_to_end_from_its_release(demo, tmp_path, name):
     lines = [f'_base_ = [{osp.join(CONFIGS, name + ".py")!r}]']
     if name in TINY_VITS:
         vit_release(name, ckpt)
-        lines.append(f'model = dict(backbone=dict(arch={TINY_ARCH!r}, '
+        arch = dict(TINY_ARCH, _delete_=True)
+        lines.append(f'model = dict(backbone=dict(arch={arch!r}, '
                      f'img_size={TINY_VITS[name]["img_size"]}))')
     else:
         crw_release(ckpt)
