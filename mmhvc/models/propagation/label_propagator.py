@@ -34,8 +34,8 @@ class LabelPropagator(BaseModule):
 
     As in the CRW reference, the long-term frame (the first of a context) is
     compared with *every* query position unless ``restrict_long_term`` is
-    set; DINO restricts every context frame, i.e. ``neighbourhood='square',
-    restrict_long_term=True``.
+    set; DINO restricts every context frame, the first one included:
+    ``neighbourhood='square', restrict_long_term=True``.
 
     The context of a query frame ``t`` for a label group that starts at
     frame ``t0`` is :meth:`context_indices`: the long-term frame ``t0``
