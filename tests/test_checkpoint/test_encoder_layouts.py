@@ -5,6 +5,7 @@ from argparse import Namespace
 
 import pytest
 import torch
+from random_weights import randomized
 
 from mmhvc.checkpoint import (ENCODER_LAYOUTS, CheckpointConversionError,
                               KeyReport, convert_encoder,
@@ -14,16 +15,6 @@ from mmhvc.models import HVCResNet
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DIM, DEPTH, GRID, REGISTERS = 8, 2, 4, 2
-
-
-def randomized(state_dict, seed):
-    """Same keys and shapes, distinct random values per call."""
-    gen = torch.Generator().manual_seed(seed)
-    return {
-        k: (torch.randn(v.shape, generator=gen)
-            if v.is_floating_point() else v.clone())
-        for k, v in state_dict.items()
-    }
 
 
 @pytest.fixture(scope='module')

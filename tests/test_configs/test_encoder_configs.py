@@ -4,7 +4,6 @@ import csv
 import glob
 import os
 import os.path as osp
-import subprocess
 import sys
 
 import numpy as np
@@ -12,6 +11,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from PIL import Image
+from tool_process import run_tool
 
 from mmhvc.datasets.synthetic import Options, write_davis
 from mmhvc.models import HVCResNet, VisionTransformer
@@ -110,15 +110,6 @@ def test_protocol_presets_hold_the_published_settings():
 # the file its method releases
 
 
-def run(cmd):
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    result = subprocess.run(
-        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, \
-        result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout + result.stderr
-
-
 @pytest.fixture(scope='module')
 def demo(tmp_path_factory):
     data = str(tmp_path_factory.mktemp('demo') / 'davis')
@@ -175,7 +166,7 @@ def test_family_runs_end_to_end_from_its_release(demo, tmp_path, name):
     with open(config, 'w') as f:
         f.write('\n'.join(lines) + '\n')
     work_dir = str(tmp_path / 'work')
-    log = run([
+    log = run_tool([
         sys.executable, 'tools/test.py', config, ckpt, '--work-dir',
         work_dir, '--cfg-options', f'test_dataloader.dataset.data_root={demo}'
     ])

@@ -4,13 +4,13 @@ import csv
 import glob
 import os
 import os.path as osp
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 from mmengine.config import Config
 from PIL import Image
+from tool_process import run_tool
 from vost_layout import VIDEOS, annotated_stems, write_vost_layout
 
 from mmhvc.registry import DATASETS, METRICS, MODELS
@@ -20,16 +20,6 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = osp.join(REPO, 'configs', 'propagation')
 
 register_all_modules()
-
-
-def run(cmd):
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env['PATH']
-    result = subprocess.run(
-        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, \
-        result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout + result.stderr
 
 
 @pytest.mark.parametrize('name',
@@ -62,10 +52,12 @@ def test_tools_test_writes_both_csvs_and_prints_j_and_j_last(tmp_path):
     write_vost_layout(root)
     config = osp.join(CONFIGS, 'vost_val_r18.py')
     ckpt = str(tmp_path / 'random.pth')
-    run([sys.executable, 'tools/analysis_tools/random_init_checkpoint.py',
-         config, ckpt])
+    run_tool([
+        sys.executable, 'tools/analysis_tools/random_init_checkpoint.py',
+        config, ckpt
+    ])
     work_dir = str(tmp_path / 'work')
-    log = run([
+    log = run_tool([
         sys.executable, 'tools/test.py', config, ckpt, '--work-dir',
         work_dir, '--cfg-options', f'test_dataloader.dataset.data_root={root}'
     ])
@@ -115,7 +107,7 @@ def test_tools_test_writes_both_csvs_and_prints_j_and_j_last(tmp_path):
 
     # A resumed run finds every video complete and reports the same tables.
     os.remove(osp.join(results, 'global_results-val.csv'))
-    log = run([
+    log = run_tool([
         sys.executable, 'tools/test.py', config, ckpt, '--work-dir',
         work_dir, '--resume', '--cfg-options',
         f'test_dataloader.dataset.data_root={root}'

@@ -9,6 +9,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.logging import HistoryBuffer
+from random_weights import randomized
 
 from mmhvc.models import HVCResNet
 from mmhvc.registry import MODELS
@@ -31,16 +32,6 @@ def tools():
         official=load_tool('hvc_official_to_mmhvc'),
         backbone=load_tool('mmhvc_to_backbone'),
         publish=load_tool('publish_model'))
-
-
-def randomized(state_dict, seed):
-    """Same keys and shapes, distinct random values per call."""
-    gen = torch.Generator().manual_seed(seed)
-    return {
-        k: (torch.randn(v.shape, generator=gen)
-            if v.is_floating_point() else v.clone())
-        for k, v in state_dict.items()
-    }
 
 
 @pytest.fixture(scope='module')

@@ -10,21 +10,12 @@ import sys
 import numpy as np
 import pytest
 from PIL import Image
+from tool_process import run_tool
 
 from mmhvc.datasets.synthetic import Options, write_davis
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'propagation', 'demo_davis_r18.py')
-
-
-def run(cmd):
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env['PATH']
-    result = subprocess.run(
-        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, \
-        result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout + result.stderr
 
 
 @pytest.fixture(scope='module')
@@ -36,15 +27,17 @@ def demo(tmp_path_factory):
         Options(seed=1, size=(48, 64), frames=(5, 6),
                 objects=(2, 3), overwrite=False), 2, 1)
     ckpt = str(root / 'random.pth')
-    run([sys.executable, 'tools/analysis_tools/random_init_checkpoint.py',
-         CONFIG, ckpt])
+    run_tool([
+        sys.executable, 'tools/analysis_tools/random_init_checkpoint.py',
+        CONFIG, ckpt
+    ])
     return data, ckpt
 
 
 def test_random_backbone_writes_masks_csvs_table_and_overlays(demo, tmp_path):
     data, ckpt = demo
     work_dir = str(tmp_path / 'work')
-    log = run([
+    log = run_tool([
         sys.executable, 'tools/test.py', CONFIG, ckpt, '--work-dir', work_dir,
         '--show-dir', 'vis', '--cfg-options',
         f'test_dataloader.dataset.data_root={data}'
@@ -89,7 +82,7 @@ def test_eval_results_scores_a_finished_run_to_the_same_csvs(demo, tmp_path):
     data, ckpt = demo
     work_dir = str(tmp_path / 'work')
     data_option = f'test_dataloader.dataset.data_root={data}'
-    run([
+    run_tool([
         sys.executable, 'tools/test.py', CONFIG, ckpt, '--work-dir', work_dir,
         '--cfg-options', data_option
     ])
@@ -98,7 +91,7 @@ def test_eval_results_scores_a_finished_run_to_the_same_csvs(demo, tmp_path):
     assert len(tables) == 2
     copy = str(tmp_path / 'copy')
     shutil.copytree(results, copy, ignore=shutil.ignore_patterns('*.csv'))
-    log = run([
+    log = run_tool([
         sys.executable, 'tools/eval_results.py', CONFIG, copy,
         '--cfg-options', data_option
     ])

@@ -1,13 +1,13 @@
 """End-to-end training through tools/train.py and tools/dist_train.sh."""
 import os
 import os.path as osp
-import subprocess
 import sys
 
 import cv2
 import numpy as np
 import pytest
 import torch
+from tool_process import run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CONFIG = osp.join(REPO, 'configs', 'hvc', 'hvc_r18_demo.py')
@@ -40,16 +40,6 @@ def tiny_options(data_root, max_iters):
     ]
 
 
-def run(cmd, **env_overrides):
-    env = dict(os.environ, **env_overrides)
-    env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env['PATH']
-    env['OMP_NUM_THREADS'] = '1'
-    result = subprocess.run(
-        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result
-
-
 def load(path):
     # The default weights_only=True load path, as MMEngine's resume uses.
     import mmhvc  # noqa: F401
@@ -65,17 +55,17 @@ def data_root(tmp_path_factory):
 
 def test_train_then_resume_continues_at_saved_iteration(data_root, tmp_path):
     work_dir = str(tmp_path / 'work')
-    run([sys.executable, 'tools/train.py', DEMO_CONFIG, '--work-dir',
-         work_dir, '--cfg-options'] + tiny_options(data_root, 2))
+    run_tool([sys.executable, 'tools/train.py', DEMO_CONFIG, '--work-dir',
+              work_dir, '--cfg-options'] + tiny_options(data_root, 2))
     first = load(osp.join(work_dir, 'iter_2.pth'))
     assert first['meta']['iter'] == 2
     assert int(first['state_dict']['target_net.steps']) == 2
     assert first['optimizer']['state']
 
-    result = run([sys.executable, 'tools/train.py', DEMO_CONFIG,
-                  '--work-dir', work_dir, '--resume', '--cfg-options'] +
-                 tiny_options(data_root, 4))
-    assert 'resumed' in (result.stdout + result.stderr).lower()
+    log = run_tool([sys.executable, 'tools/train.py', DEMO_CONFIG,
+                    '--work-dir', work_dir, '--resume', '--cfg-options'] +
+                   tiny_options(data_root, 4))
+    assert 'resumed' in log.lower()
     second = load(osp.join(work_dir, 'iter_4.pth'))
     assert second['meta']['iter'] == 4
     # The EMA counter continues from the checkpoint instead of restarting.
@@ -91,16 +81,17 @@ def test_train_then_resume_continues_at_saved_iteration(data_root, tmp_path):
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CPU gloo path')
 def test_dist_train_two_cpu_processes_then_resume_single(data_root, tmp_path):
     work_dir = str(tmp_path / 'dist')
-    run(['bash', 'tools/dist_train.sh', DEMO_CONFIG, '2', '--work-dir',
-         work_dir, '--cfg-options'] + tiny_options(data_root, 2),
-        PORT='29617')
+    run_tool(['bash', 'tools/dist_train.sh', DEMO_CONFIG, '2', '--work-dir',
+              work_dir, '--cfg-options'] + tiny_options(data_root, 2),
+             PORT='29617')
     ckpt = load(osp.join(work_dir, 'iter_2.pth'))
     assert ckpt['meta']['iter'] == 2
     # DDP's gradient all-reduce keeps both ranks identical; rank 0 saved.
     assert not any(k.startswith('module.') for k in ckpt['state_dict'])
 
-    run([sys.executable, 'tools/train.py', DEMO_CONFIG, '--work-dir',
-         work_dir, '--resume', '--cfg-options'] + tiny_options(data_root, 3))
+    run_tool([sys.executable, 'tools/train.py', DEMO_CONFIG, '--work-dir',
+              work_dir, '--resume', '--cfg-options'] +
+             tiny_options(data_root, 3))
     resumed = load(osp.join(work_dir, 'iter_3.pth'))
     assert resumed['meta']['iter'] == 3
     assert int(resumed['state_dict']['target_net.steps']) == 3
